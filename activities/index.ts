@@ -1,0 +1,19 @@
+/** Every activity the gameday worker registers. Activities are plain async functions. */
+import { injectFault, revertFault } from './faults';
+import { writeJournal } from './journal';
+import { prepareRun } from './prepare';
+import { runRollbackStep } from './rollback-step';
+import { checkSteadyState } from './steady-state';
+import { watchPhase } from './watch';
+
+export const activities = {
+  prepareRun,
+  checkSteadyState,
+  injectFault,
+  watchPhase,
+  revertFault,
+  runRollbackStep,
+  writeJournal,
+};
+
+export type Activities = typeof activities;

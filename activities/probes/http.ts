@@ -1,0 +1,77 @@
+/** The `http` probe: one request per sample, timed from send to the last byte of the body. */
+
+import { formatDuration } from '../../src/experiment/duration';
+import type { HttpRequestPlan } from '../../src/experiment/plan';
+import type { Sample } from './samples';
+
+export async function sampleHttp(
+  request: HttpRequestPlan,
+  okStatus: number[] | null,
+  signal?: AbortSignal,
+): Promise<Sample> {
+  const at = Date.now();
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  try {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: resolveHeaders(request.headers),
+      body: request.body,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      redirect: 'manual',
+    });
+    await response.arrayBuffer();
+    const ok = okStatus
+      ? okStatus.includes(response.status)
+      : response.status >= 200 && response.status < 400;
+    return {
+      at,
+      ok,
+      latencyMs: elapsed(),
+      status: response.status,
+      ...(ok ? {} : { error: `status ${response.status}` }),
+    };
+  } catch (error) {
+    const message = timeout.aborted
+      ? `timeout after ${formatDuration(request.timeoutMs)}`
+      : describeFetchError(error);
+    return { at, ok: false, latencyMs: elapsed(), error: message };
+  }
+}
+
+/**
+ * `${VAR}` in a header value comes from the worker's environment, so a token never passes through
+ * the experiment file, the workflow history or the journal.
+ */
+export function resolveHeaders(
+  headers: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
+        const resolved = process.env[variable];
+        if (resolved === undefined)
+          throw new Error(`header ${name} needs the environment variable ${variable}, which is not set`);
+        return resolved;
+      }),
+    ]),
+  );
+}
+
+export function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    UND_ERR_SOCKET: 'connection closed by the other side',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'DNS lookup failed',
+    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  };
+  if (code && known[code]) return known[code];
+  return cause?.message ?? (error as Error).message ?? String(error);
+}

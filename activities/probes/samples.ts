@@ -1,0 +1,182 @@
+/**
+ * What probes measure and how it is judged: summaries of samples, tolerance checks (hypotheses)
+ * and guardrail breaches. Pure functions, shared by the steady-state check and the phase watch.
+ */
+import { quantileSorted } from 'simple-statistics';
+import type { AbortWhenPlan, TolerancePlan } from '../../src/experiment/plan';
+import type { GuardrailBreach, ProbeSummary, ToleranceCheck } from '../../src/report/journal';
+
+export interface Sample {
+  /** When the request started. */
+  at: number;
+  ok: boolean;
+  latencyMs: number;
+  status?: number;
+  error?: string;
+}
+
+const MAX_BUCKETS = 120;
+
+/** Bucket width that keeps a timeline of `spanMs` at most MAX_BUCKETS points, and at least 1s. */
+export function bucketWidth(spanMs: number): number {
+  return Math.max(1_000, Math.ceil(spanMs / MAX_BUCKETS / 1_000) * 1_000);
+}
+
+export function summarize(probe: string, samples: readonly Sample[], bucketMs: number): ProbeSummary {
+  const from = samples.length ? Math.min(...samples.map((s) => s.at)) : 0;
+  const to = samples.length ? Math.round(Math.max(...samples.map((s) => s.at + s.latencyMs))) : 0;
+  const errors = samples.filter((s) => !s.ok);
+  const errorCounts = new Map<string, number>();
+  for (const sample of errors) {
+    const message = sample.error ?? `status ${sample.status}`;
+    errorCounts.set(message, (errorCounts.get(message) ?? 0) + 1);
+  }
+  return {
+    probe,
+    from,
+    to,
+    samples: samples.length,
+    errors: errors.length,
+    errorRate: samples.length ? errors.length / samples.length : 0,
+    maxConsecutiveFailures: longestFailureRun(samples),
+    latencyMs: latencyFigures(samples),
+    topErrors: [...errorCounts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([message, count]) => ({ message, count })),
+    buckets: buckets(samples, bucketMs),
+  };
+}
+
+function latencyFigures(samples: readonly Sample[]): ProbeSummary['latencyMs'] {
+  if (samples.length === 0) return null;
+  const sorted = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
+  return {
+    p50: round(quantileSorted(sorted, 0.5)),
+    p95: round(quantileSorted(sorted, 0.95)),
+    p99: round(quantileSorted(sorted, 0.99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+  };
+}
+
+function buckets(samples: readonly Sample[], bucketMs: number): ProbeSummary['buckets'] {
+  const byStart = new Map<number, Sample[]>();
+  for (const sample of samples) {
+    const start = Math.floor(sample.at / bucketMs) * bucketMs;
+    byStart.set(start, [...(byStart.get(start) ?? []), sample]);
+  }
+  return [...byStart]
+    .sort((a, b) => a[0] - b[0])
+    .map(([at, group]) => {
+      const figures = latencyFigures(group);
+      return {
+        at,
+        samples: group.length,
+        errors: group.filter((s) => !s.ok).length,
+        p50: figures?.p50 ?? 0,
+        p99: figures?.p99 ?? 0,
+      };
+    });
+}
+
+export function longestFailureRun(samples: readonly Sample[]): number {
+  let longest = 0;
+  let current = 0;
+  for (const sample of samples) {
+    current = sample.ok ? 0 : current + 1;
+    longest = Math.max(longest, current);
+  }
+  return longest;
+}
+
+/** Each tolerance against what was measured: a hypothesis holds when every check is ok. */
+export function checkTolerance(
+  summary: ProbeSummary,
+  samples: readonly Sample[],
+  tolerance: TolerancePlan,
+): ToleranceCheck[] {
+  const checks: ToleranceCheck[] = [];
+  const atMost = (measure: string, limit: number | undefined, measured: number | null) => {
+    if (limit === undefined) return;
+    checks.push({ measure, limit, measured, ok: measured !== null && measured <= limit });
+  };
+  if (tolerance.status) {
+    const seen = [...new Set(samples.flatMap((s) => (s.status === undefined ? [] : [s.status])))].sort();
+    const unexpected = seen.filter((status) => !tolerance.status?.includes(status));
+    const noResponse = samples.some((s) => s.status === undefined);
+    checks.push({
+      measure: 'status',
+      limit: tolerance.status,
+      measured: seen,
+      ok: unexpected.length === 0 && !noResponse,
+    });
+  }
+  atMost('latencyP50', tolerance.latencyP50Ms, summary.latencyMs?.p50 ?? null);
+  atMost('latencyP95', tolerance.latencyP95Ms, summary.latencyMs?.p95 ?? null);
+  atMost('latencyP99', tolerance.latencyP99Ms, summary.latencyMs?.p99 ?? null);
+  atMost('errorRate', tolerance.errorRate, summary.samples ? summary.errorRate : null);
+  atMost('consecutiveFailures', tolerance.consecutiveFailures, summary.maxConsecutiveFailures);
+  // With no explicit tolerance, a probe still has to answer: every sample a success.
+  if (checks.length === 0)
+    checks.push({
+      measure: 'errorRate',
+      limit: 0,
+      measured: summary.errorRate,
+      ok: summary.errors === 0 && summary.samples > 0,
+    });
+  return checks;
+}
+
+/**
+ * Whether the latest samples breach a guardrail. errorRate and latencyP99 wait for a full window,
+ * so one failed request at the start of a phase is not an outage; consecutiveFailures needs no
+ * window. Measured values at or past the threshold breach.
+ */
+export function findBreach(
+  guardrail: { name: string; probe: string; window: number; abortWhen: AbortWhenPlan },
+  samples: readonly Sample[],
+  now: number,
+): GuardrailBreach | null {
+  const { abortWhen, window } = guardrail;
+  const breach = (measure: string, measured: number, threshold: number, involved: readonly Sample[]) => {
+    const failing = involved.filter((s) => !s.ok).map((s) => s.at);
+    return {
+      guardrail: guardrail.name,
+      probe: guardrail.probe,
+      measure,
+      measured: round(measured),
+      threshold,
+      decidedAt: now,
+      firstFailingSampleAt: failing.length ? Math.min(...failing) : null,
+    };
+  };
+
+  if (abortWhen.consecutiveFailures !== undefined) {
+    const run = trailingFailures(samples);
+    if (run.length >= abortWhen.consecutiveFailures) {
+      return breach('consecutiveFailures', run.length, abortWhen.consecutiveFailures, run);
+    }
+  }
+  if (samples.length < window) return null;
+  const latest = samples.slice(-window);
+  if (abortWhen.errorRate !== undefined) {
+    const rate = latest.filter((s) => !s.ok).length / latest.length;
+    if (rate >= abortWhen.errorRate) return breach('errorRate', rate, abortWhen.errorRate, latest);
+  }
+  if (abortWhen.latencyP99Ms !== undefined) {
+    const p99 = quantileSorted(
+      latest.map((s) => s.latencyMs).sort((a, b) => a - b),
+      0.99,
+    );
+    if (p99 >= abortWhen.latencyP99Ms) return breach('latencyP99', p99, abortWhen.latencyP99Ms, latest);
+  }
+  return null;
+}
+
+function trailingFailures(samples: readonly Sample[]): Sample[] {
+  let start = samples.length;
+  while (start > 0 && samples[start - 1]?.ok === false) start--;
+  return samples.slice(start);
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;

@@ -1,0 +1,55 @@
+/**
+ * The steady-state hypothesis: every probe sampled `count` times `every` apart, and each one's
+ * tolerance must hold. Before the faults it is checked once. After rollback it is checked
+ * again and again until it holds or `deadline` passes: how long that took is the recovery time.
+ */
+import { Context } from '@temporalio/activity';
+import type { ProbePlan } from '../src/experiment/plan';
+import type { HypothesisCheck, SteadyStateResult } from '../src/report/journal';
+import { collectSamples } from './probes/sampler';
+import { bucketWidth, checkTolerance, summarize } from './probes/samples';
+
+export interface SteadyStateInput {
+  probes: ProbePlan[];
+  /** Keep checking until a check holds or this time passes; a check that starts before it counts. */
+  deadline: number;
+  /** When rollback ended: recovery time is measured from here. */
+  since?: number;
+}
+
+export async function checkSteadyState(input: SteadyStateInput): Promise<SteadyStateResult> {
+  const context = Context.current();
+  const startedAt = Date.now();
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    context.heartbeat({ attempts });
+    const probes = await Promise.all(input.probes.map((probe) => checkProbe(probe, context)));
+    const ok = probes.every((probe) => probe.ok);
+    if (ok || Date.now() >= input.deadline) {
+      const firstSample = Math.min(...probes.map((p) => p.summary.from));
+      return {
+        ok,
+        startedAt,
+        endedAt: Date.now(),
+        attempts,
+        probes,
+        ...(input.since === undefined
+          ? {}
+          : { recoveredAfterMs: ok ? Math.max(0, firstSample - input.since) : null }),
+      };
+    }
+  }
+}
+
+async function checkProbe(probe: ProbePlan, context: Context): Promise<HypothesisCheck> {
+  const beat = setInterval(() => context.heartbeat(), 500);
+  try {
+    const samples = await collectSamples(probe, context.cancellationSignal);
+    const summary = summarize(probe.name, samples, bucketWidth(probe.sample.everyMs * probe.sample.count));
+    const checks = checkTolerance(summary, samples, probe.tolerance);
+    return { probe: probe.name, ok: checks.every((check) => check.ok), checks, summary };
+  } finally {
+    clearInterval(beat);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The phase watch: one long, heartbeating activity that samples the guardrails and the phase's
+ * expectations until the phase ends, and returns as soon as a guardrail breaches. It returns
+ * summaries, not samples, so the workflow history grows by one event per phase, not per sample.
+ *
+ * The heartbeat carries the samples taken so far: when the worker dies, the next attempt (on
+ * another worker) resumes with them and runs until the same `endsAt`.
+ */
+import { Context } from '@temporalio/activity';
+import type { ExpectationPlan, GuardrailPlan } from '../src/experiment/plan';
+import type { HypothesisCheck, ProbeSummary, WatchResult } from '../src/report/journal';
+import { startSampler } from './probes/sampler';
+import { bucketWidth, checkTolerance, findBreach, type Sample, summarize } from './probes/samples';
+import { workerIdentity } from './worker-identity';
+
+export interface WatchInput {
+  phase: string;
+  startedAt: number;
+  endsAt: number;
+  guardrails: GuardrailPlan[];
+  expectations: ExpectationPlan[];
+}
+
+/** What a watch heartbeats: enough to resume after a crash, and what `gameday status` shows live. */
+export interface WatchProgress {
+  phase: string;
+  endsAt: number;
+  workers: string[];
+  guardrails: Record<string, Sample[]>;
+  expectations: Sample[][];
+}
+
+const HEARTBEAT_EVERY_MS = 500;
+/** Samples per probe carried in a heartbeat; beyond it every other old sample is dropped. */
+const HEARTBEAT_SAMPLE_CAP = 2_000;
+
+export async function watchPhase(input: WatchInput): Promise<WatchResult> {
+  const context = Context.current();
+  const resumed = context.info.heartbeatDetails as WatchProgress | undefined;
+  const progress: WatchProgress = {
+    phase: input.phase,
+    endsAt: input.endsAt,
+    workers: [...(resumed?.workers ?? []), workerIdentity()],
+    guardrails: Object.fromEntries(input.guardrails.map((g) => [g.name, resumed?.guardrails[g.name] ?? []])),
+    expectations: input.expectations.map((_, i) => resumed?.expectations[i] ?? []),
+  };
+
+  const outcome = await new Promise<WatchResult['breach']>((resolve, reject) => {
+    const samplers = [
+      ...input.guardrails.map((guardrail) =>
+        startSampler(guardrail.probe, guardrail.everyMs, (sample) => {
+          const samples = progress.guardrails[guardrail.name] as Sample[];
+          samples.push(sample);
+          const breach = findBreach({ ...guardrail, probe: guardrail.probe.name }, samples, Date.now());
+          if (breach) finish(() => resolve(breach));
+        }),
+      ),
+      ...input.expectations.map((expectation, i) =>
+        startSampler(expectation.probe, expectation.everyMs, (sample) =>
+          progress.expectations[i]?.push(sample),
+        ),
+      ),
+    ];
+    const heartbeat = setInterval(() => context.heartbeat(compact(progress)), HEARTBEAT_EVERY_MS);
+    const phaseEnd = setTimeout(() => finish(() => resolve(null)), Math.max(0, input.endsAt - Date.now()));
+    const onCancel = () => finish(() => reject(context.cancellationSignal.reason));
+    context.cancellationSignal.addEventListener('abort', onCancel);
+
+    function finish(settle: () => void) {
+      for (const sampler of samplers) sampler.stop();
+      clearInterval(heartbeat);
+      clearTimeout(phaseEnd);
+      context.cancellationSignal.removeEventListener('abort', onCancel);
+      settle();
+    }
+  });
+
+  const bucketMs = bucketWidth(input.endsAt - input.startedAt);
+  const guardrails: ProbeSummary[] = input.guardrails.map((guardrail) =>
+    summarize(guardrail.probe.name, ordered(progress.guardrails[guardrail.name]), bucketMs),
+  );
+  const expectations: HypothesisCheck[] = input.expectations.map((expectation, i) => {
+    const samples = ordered(progress.expectations[i]);
+    const summary = summarize(expectation.probe.name, samples, bucketMs);
+    const checks = checkTolerance(summary, samples, expectation.tolerance);
+    return { probe: expectation.probe.name, ok: checks.every((c) => c.ok), checks, summary };
+  });
+  return {
+    phase: input.phase,
+    startedAt: input.startedAt,
+    endedAt: Date.now(),
+    guardrails,
+    expectations,
+    breach: outcome,
+    attempts: context.info.attempt,
+    workers: progress.workers,
+  };
+}
+
+const ordered = (samples: Sample[] | undefined): Sample[] => [...(samples ?? [])].sort((a, b) => a.at - b.at);
+
+function compact(progress: WatchProgress): WatchProgress {
+  const thin = (samples: Sample[]) => {
+    if (samples.length <= HEARTBEAT_SAMPLE_CAP) return samples;
+    const excess = samples.length - HEARTBEAT_SAMPLE_CAP;
+    const old = samples.slice(0, excess * 2).filter((_, i) => i % 2 === 0);
+    return [...old, ...samples.slice(excess * 2)];
+  };
+  return {
+    ...progress,
+    guardrails: Object.fromEntries(Object.entries(progress.guardrails).map(([name, s]) => [name, thin(s)])),
+    expectations: progress.expectations.map(thin),
+  };
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `gameday` command. The project is TypeScript run directly through tsx, so there is no build
+// step between an edit and a run.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/cli/main.ts');

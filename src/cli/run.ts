@@ -1,0 +1,247 @@
+/**
+ * `gameday run <file>`: validate, plan, start the durable run and follow it to its verdict.
+ * Ctrl-C asks the run to abort and waits for the rollback; a second Ctrl-C stops waiting.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Command } from 'commander';
+import logUpdate from 'log-update';
+import pc from 'picocolors';
+import type { gamedayRun } from '../../workflows/gameday-run';
+import { abortSignal, lockWorkflowId, type RunResult } from '../../workflows/messages';
+import { loadExperiment } from '../experiment/load';
+import { planRun, type RunPlan } from '../experiment/plan';
+import { renderMarkdown } from '../report/markdown';
+import { connectClient, connectWorker, temporalTarget } from '../temporal/connection';
+import { localTemporal } from '../temporal/embedded';
+import { readRun } from '../temporal/run-status';
+import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
+import { CliError, EXIT, exitCodeFor } from './exit-codes';
+import { faultLine, phaseLine, statusBlock, verdictText } from './format';
+import { taskQueue } from './task-queue';
+
+interface RunOptions {
+  local?: boolean;
+  out: string;
+  id?: string;
+  allowProduction?: boolean;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run <file>')
+    .description(
+      'run an experiment to its verdict (exit 0 passed, 1 deviated, 2 aborted, 3 rollback-failed, 4 not-started)',
+    )
+    .option(
+      '--local',
+      'start an embedded Temporal dev server (unless TEMPORAL_ADDRESS is set) and an in-process worker',
+    )
+    .option('--out <dir>', 'where runs write <runId>/journal.json and reports', 'gameday-runs')
+    .option('--id <runId>', 'the run id (default: <experiment>-<time>-<random>)')
+    .option('--allow-production', 'allow an experiment whose target.environment is production')
+    .action(async (file: string, options: RunOptions) => {
+      process.exitCode = await runExperiment(file, options);
+    });
+}
+
+export function newRunId(experiment: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${experiment}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+async function runExperiment(file: string, options: RunOptions): Promise<number> {
+  const loaded = await loadExperiment(file);
+  const runId = options.id ?? newRunId(loaded.experiment.name);
+  const plan = planRun(loaded.experiment, {
+    runId,
+    file: resolve(file),
+    sha256: loaded.sha256,
+    outDir: join(resolve(options.out), runId),
+    allowProduction: options.allowProduction,
+  });
+
+  installQuietRuntime();
+  const local = options.local ? await localTemporal() : null;
+  if (local?.note) console.log(pc.dim(local.note));
+  const target = local?.target ?? temporalTarget();
+  const worker = options.local
+    ? await createGamedayWorker({
+        connection: await connectWorker(target),
+        namespace: target.namespace,
+        taskQueue: taskQueue(),
+      })
+    : null;
+  const workerDone = worker?.run();
+  try {
+    const client = await connectClient(target);
+    if (!worker) await warnWithoutWorker(client);
+    const handle = await startRun(client, plan);
+    console.log(
+      `run ${pc.bold(runId)} started: ${plan.phases.length} phase(s), journal in ${relative('.', plan.outDir) || '.'}`,
+    );
+    const result = await follow(client, handle, { inProcessWorker: worker !== null });
+    return await report(client, plan, result);
+  } finally {
+    if (worker) {
+      worker.shutdown();
+      await workerDone;
+    }
+    await local?.server?.stop();
+  }
+}
+
+async function startRun(client: Client, plan: RunPlan): Promise<WorkflowHandle<typeof gamedayRun>> {
+  try {
+    return await client.workflow.start<typeof gamedayRun>('gamedayRun', {
+      workflowId: plan.runId,
+      taskQueue: taskQueue(),
+      args: [plan],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      memo: { experiment: plan.experiment.name },
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new CliError(
+        `run id ${plan.runId} is already used by another run; choose another --id`,
+        EXIT.invalidInput,
+      );
+    }
+    throw error;
+  }
+}
+
+/** A run with no worker just waits; say so instead of sitting silent. */
+async function warnWithoutWorker(client: Client): Promise<void> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue() },
+    taskQueueType: 1, // workflow tasks
+  });
+  if (!pollers?.length) {
+    console.log(
+      pc.yellow(
+        `no worker is polling task queue ${taskQueue()}: the run waits until \`gameday worker\` starts (or use --local)`,
+      ),
+    );
+  }
+}
+
+/**
+ * Shows progress until the run ends. In a terminal the status block is redrawn in place; elsewhere
+ * (CI logs) a line is printed whenever something changes.
+ */
+async function follow(
+  client: Client,
+  handle: WorkflowHandle<typeof gamedayRun>,
+  { inProcessWorker }: { inProcessWorker: boolean },
+): Promise<RunResult | 'detached'> {
+  const tty = process.stdout.isTTY === true;
+  const printed = new Set<string>();
+  let interrupts = 0;
+  let detach: (() => void) | undefined;
+  const detached = new Promise<'detached'>((resolve) => {
+    detach = () => resolve('detached');
+  });
+
+  const say = (line: string) => {
+    if (tty) logUpdate.clear();
+    console.log(line);
+  };
+
+  const onInterrupt = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      const by = userInfo().username;
+      void handle
+        .signal(abortSignal, { reason: 'interrupted from the terminal (Ctrl-C)', by })
+        .catch(() => undefined);
+      say(pc.yellow('aborting: every fault is being rolled back. Ctrl-C again to stop waiting.'));
+    } else if (inProcessWorker && interrupts === 2) {
+      say(
+        pc.red(
+          'the rollback runs in this process (--local). Ctrl-C once more quits anyway; whatever is still injected is reverted ' +
+            `when a worker next runs (gameday worker), and \`gameday status ${handle.workflowId}\` shows it.`,
+        ),
+      );
+    } else {
+      say(
+        pc.yellow(
+          `detached; the worker finishes the rollback. Follow it with: gameday status ${handle.workflowId}`,
+        ),
+      );
+      detach?.();
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+
+  const poll = setInterval(async () => {
+    try {
+      const view = await readRun(client, handle.workflowId);
+      if (view.state !== 'running') return;
+      if (tty) {
+        logUpdate(statusBlock(view));
+        return;
+      }
+      for (const line of [
+        phaseLine(view.status).replace(/, [^,]* left$/, ''),
+        ...view.status.faults.map(faultLine),
+      ]) {
+        if (!printed.has(line)) console.log(line);
+        printed.add(line);
+      }
+    } catch {
+      // The run may be between workflow tasks; the next poll will see it.
+    }
+  }, 500);
+
+  try {
+    return await Promise.race([handle.result() as Promise<RunResult>, detached]);
+  } finally {
+    clearInterval(poll);
+    process.off('SIGINT', onInterrupt);
+    if (tty) logUpdate.done();
+  }
+}
+
+async function report(client: Client, plan: RunPlan, result: RunResult | 'detached'): Promise<number> {
+  if (result === 'detached') return EXIT.interrupted;
+  if (result.outcome === 'locked') {
+    const holder = await lockHolder(client, plan.experiment.name);
+    console.error(
+      `${plan.experiment.name} is locked by run ${holder ?? '(unknown)'}, which is still in progress; ` +
+        `nothing was started. See: gameday status ${holder ?? '<runId>'}`,
+    );
+    return EXIT.locked;
+  }
+  let { journalPath, reportPath } = result;
+  if (!journalPath) {
+    // The worker could not write it (another machine, a full disk): write the copy from the result.
+    await mkdir(plan.outDir, { recursive: true });
+    journalPath = join(plan.outDir, 'journal.json');
+    reportPath = join(plan.outDir, 'report.md');
+    await writeFile(journalPath, `${JSON.stringify(result.journal, null, 2)}\n`);
+    await writeFile(reportPath, renderMarkdown(result.journal));
+  }
+  console.log(`${verdictText(result.verdict)} ${result.reason}`);
+  for (const item of result.journal.remaining)
+    console.log(pc.bold(pc.red(`STILL INJECTED: ${item.what}: ${item.detail}`)));
+  const recovered = result.journal.recovery.recoveredAfterMs;
+  if (recovered !== null) console.log(`recovered ${recovered}ms after rollback`);
+  console.log(`journal: ${journalPath}`);
+  console.log(`report:  ${reportPath}`);
+  return exitCodeFor(result.verdict, result.refused);
+}
+
+async function lockHolder(client: Client, experiment: string): Promise<string | null> {
+  try {
+    const description = await client.workflow.getHandle(lockWorkflowId(experiment)).describe();
+    return (description.memo?.holder as string | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The plan: an experiment resolved for one run. Durations are milliseconds (phases scaled by
+ * timeScale), names of what will be injected are final, and the environment's overrides are
+ * applied. The plan is the workflow's input, so it holds plain data only.
+ */
+import type { FaultHandle } from '../report/journal';
+import { parseDuration } from './duration';
+import type { Experiment, Fault, HttpRequest, InlineProbe, Probe, Tolerance } from './schema';
+
+export interface HttpRequestPlan {
+  url: string;
+  method: string;
+  timeoutMs: number;
+  /** Values may hold ${VAR} references, resolved by the activity from the worker's environment. */
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface TolerancePlan {
+  status?: number[];
+  latencyP50Ms?: number;
+  latencyP95Ms?: number;
+  latencyP99Ms?: number;
+  errorRate?: number;
+  consecutiveFailures?: number;
+}
+
+export interface ProbePlan {
+  name: string;
+  http: HttpRequestPlan;
+  /** Statuses that make a sample a success; null means 200-399. */
+  okStatus: number[] | null;
+  sample: { everyMs: number; count: number };
+  tolerance: TolerancePlan;
+}
+
+export interface AbortWhenPlan {
+  errorRate?: number;
+  latencyP99Ms?: number;
+  consecutiveFailures?: number;
+}
+
+export interface GuardrailPlan {
+  name: string;
+  probe: ProbePlan;
+  everyMs: number;
+  window: number;
+  abortWhen: AbortWhenPlan;
+}
+
+export interface ExpectationPlan {
+  probe: ProbePlan;
+  everyMs: number;
+  tolerance: TolerancePlan;
+}
+
+export interface PhasePlan {
+  name: string;
+  durationMs: number;
+  faults: FaultHandle[];
+  expectations: ExpectationPlan[];
+}
+
+export interface RollbackStepPlan {
+  name: string;
+  http: HttpRequestPlan;
+  okStatus: number[] | null;
+}
+
+export interface ProxyPlan {
+  name: string;
+  listen: string;
+  upstream: string;
+}
+
+export interface RunPlan {
+  runId: string;
+  experiment: { name: string; description: string; tags: string[]; file: string; sha256: string };
+  environment: 'local' | 'staging' | 'production';
+  timeScale: number;
+  toxiproxy: { url: string; proxies: ProxyPlan[] } | null;
+  steadyState: ProbePlan[];
+  guardrails: GuardrailPlan[];
+  phases: PhasePlan[];
+  recovery: { withinMs: number };
+  rollbackTimeoutMs: number;
+  rollback: RollbackStepPlan[];
+  /** Absolute directory the journal is written to: `<out>/<runId>`. */
+  outDir: string;
+}
+
+export class PlanRefused extends Error {
+  override name = 'PlanRefused';
+}
+
+export interface PlanOptions {
+  runId: string;
+  file: string;
+  sha256: string;
+  outDir: string;
+  allowProduction?: boolean;
+  /** `gameday plan` shows a placeholder id; a real run's id must be usable in names. */
+  validateRunId?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
+  const env = options.env ?? process.env;
+  if (options.validateRunId !== false && !RUN_ID_PATTERN.test(options.runId)) {
+    throw new PlanRefused(`run id "${options.runId}" must be letters, digits, '.', '_' or '-' (at most 100)`);
+  }
+  if (experiment.target.environment === 'production' && !options.allowProduction) {
+    throw new PlanRefused(
+      `${experiment.name} targets production; pass --allow-production to confirm you mean to inject faults there`,
+    );
+  }
+
+  const toxiproxyUrl = env.TOXIPROXY_URL || experiment.settings.toxiproxy?.url || 'http://127.0.0.1:8474';
+  const usesToxiproxy =
+    experiment.settings.toxiproxy !== undefined ||
+    experiment.phases.some((p) => p.faults.some((f) => f.toxiproxy));
+
+  const probes = new Map(experiment.steadyState.map((probe) => [probe.name, planProbe(probe)]));
+  const probeNamed = (name: string): ProbePlan => {
+    const probe = probes.get(name);
+    if (!probe) throw new PlanRefused(`no steadyState probe is named "${name}"`);
+    return probe;
+  };
+
+  return {
+    runId: options.runId,
+    experiment: {
+      name: experiment.name,
+      description: experiment.description,
+      tags: experiment.tags,
+      file: options.file,
+      sha256: options.sha256,
+    },
+    environment: experiment.target.environment,
+    timeScale: experiment.timeScale,
+    toxiproxy: usesToxiproxy
+      ? { url: toxiproxyUrl, proxies: experiment.settings.toxiproxy?.proxies ?? [] }
+      : null,
+    steadyState: [...probes.values()],
+    guardrails: experiment.guardrails.map((guardrail) => ({
+      name: guardrail.name,
+      probe:
+        typeof guardrail.probe === 'string'
+          ? probeNamed(guardrail.probe)
+          : planInlineProbe(`guardrail-${guardrail.name}`, guardrail.probe),
+      everyMs: parseDuration(guardrail.every),
+      window: guardrail.window,
+      abortWhen: {
+        errorRate: guardrail.abortWhen.errorRate,
+        latencyP99Ms: optionalDuration(guardrail.abortWhen.latencyP99),
+        consecutiveFailures: guardrail.abortWhen.consecutiveFailures,
+      },
+    })),
+    phases: experiment.phases.map((phase) => ({
+      name: phase.name,
+      durationMs: Math.max(1, Math.round(parseDuration(phase.duration) * experiment.timeScale)),
+      faults: phase.faults.map((fault) => planFault(fault, phase.name, options.runId, toxiproxyUrl)),
+      expectations: phase.expect.map((expectation) => {
+        const probe = probeNamed(expectation.probe);
+        return {
+          probe,
+          everyMs: expectation.every ? parseDuration(expectation.every) : probe.sample.everyMs,
+          tolerance: planTolerance(expectation.expect),
+        };
+      }),
+    })),
+    recovery: { withinMs: parseDuration(experiment.recovery.within) },
+    rollbackTimeoutMs: parseDuration(experiment.settings.rollbackTimeout),
+    rollback: experiment.rollback.map((step) => ({
+      name: step.name,
+      http: planHttp(step.http),
+      okStatus: step.expect?.status ?? null,
+    })),
+    outDir: options.outDir,
+  };
+}
+
+/** What the run will call the toxic it adds: unique to the run, readable on the Toxiproxy server. */
+export function toxicName(runId: string, faultName: string): string {
+  return `gameday.${runId}.${faultName}`;
+}
+
+function planFault(fault: Fault, phase: string, runId: string, url: string): FaultHandle {
+  const spec = fault.toxiproxy;
+  if (!spec) throw new PlanRefused(`fault ${fault.name} names no provider`);
+  if ('down' in spec) {
+    return {
+      name: fault.name,
+      phase,
+      provider: 'toxiproxy',
+      toxiproxy: { action: 'down', url, proxy: spec.proxy },
+    };
+  }
+  return {
+    name: fault.name,
+    phase,
+    provider: 'toxiproxy',
+    toxiproxy: {
+      action: 'toxic',
+      url,
+      proxy: spec.proxy,
+      toxic: {
+        name: toxicName(runId, fault.name),
+        type: spec.toxic,
+        stream: spec.stream,
+        toxicity: spec.toxicity,
+        attributes: spec.attributes as Record<string, number>,
+      },
+    },
+  };
+}
+
+function planProbe(probe: Probe): ProbePlan {
+  if (!probe.http) throw new PlanRefused(`probe ${probe.name} names no probe kind`);
+  return {
+    name: probe.name,
+    http: planHttp(probe.http),
+    okStatus: probe.expect.status ?? null,
+    sample: { everyMs: parseDuration(probe.sample.every), count: probe.sample.count },
+    tolerance: planTolerance(probe.expect),
+  };
+}
+
+function planInlineProbe(name: string, probe: InlineProbe): ProbePlan {
+  if (!probe.http) throw new PlanRefused(`probe ${name} names no probe kind`);
+  return {
+    name,
+    http: planHttp(probe.http),
+    okStatus: probe.expect?.status ?? null,
+    sample: { everyMs: 1_000, count: 1 },
+    tolerance: {},
+  };
+}
+
+function planHttp(request: HttpRequest): HttpRequestPlan {
+  return {
+    url: request.url,
+    method: request.method,
+    timeoutMs: parseDuration(request.timeout),
+    ...(request.headers ? { headers: request.headers } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+  };
+}
+
+function planTolerance(tolerance: Tolerance): TolerancePlan {
+  return dropUndefined({
+    status: tolerance.status,
+    latencyP50Ms: optionalDuration(tolerance.latencyP50),
+    latencyP95Ms: optionalDuration(tolerance.latencyP95),
+    latencyP99Ms: optionalDuration(tolerance.latencyP99),
+    errorRate: tolerance.errorRate,
+    consecutiveFailures: tolerance.consecutiveFailures,
+  });
+}
+
+function optionalDuration(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseDuration(text);
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

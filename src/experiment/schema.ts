@@ -1,0 +1,232 @@
+/**
+ * The experiment file contract (DESIGN.md), as zod schemas. These are the single source of the
+ * experiment types and of `gameday schema`'s JSON Schema. Every object is strict: an unknown key
+ * is an error, because a misspelt `abortWhen` silently ignored is a guardrail that never fires.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration';
+
+export const Name = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'lowercase letters, digits and dashes, at most 63 characters',
+  )
+  .describe('A name in lowercase kebab case');
+
+export const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'a duration like 250ms, 30s, 5m or 1h')
+  .describe('A duration: a number and a unit (ms, s, m, h)');
+
+const Fraction = z.number().min(0).max(1);
+const PositiveInt = z.number().int().min(1);
+
+// ---------------------------------------------------------------------------------------------
+// Probes
+
+export const HttpRequest = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    timeout: Duration.default('2s').describe('Per-request timeout; a request that takes longer is an error'),
+    headers: z.record(z.string(), z.string()).optional().describe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: this documents the ${VAR} syntax
+      'Request headers. ${VAR} in a value is read from the worker environment; values never reach journals',
+    ),
+    body: z.string().optional(),
+  })
+  .describe('An HTTP request');
+
+export const Tolerance = z
+  .strictObject({
+    status: z
+      .array(z.number().int().min(100).max(599))
+      .min(1)
+      .optional()
+      .describe('Statuses that count as success (default 200-399)'),
+    latencyP50: Duration.optional(),
+    latencyP95: Duration.optional(),
+    latencyP99: Duration.optional(),
+    errorRate: Fraction.optional().describe('Highest fraction of failed samples that still holds'),
+    consecutiveFailures: PositiveInt.optional().describe('Longest run of failed samples that still holds'),
+  })
+  .describe('What must hold over the samples: each measured value at most the given one');
+
+export const Sampling = z.strictObject({
+  every: Duration,
+  count: PositiveInt.max(10_000),
+});
+
+/** How a probe reaches the system. Exactly one kind per probe; new kinds add one key here. */
+const probeKinds = {
+  http: HttpRequest.optional(),
+};
+export const PROBE_KINDS = Object.keys(probeKinds) as ProbeKind[];
+export type ProbeKind = keyof typeof probeKinds;
+
+export const InlineProbe = z
+  .strictObject({
+    ...probeKinds,
+    expect: Tolerance.pick({ status: true }).strict().optional(),
+  })
+  .describe('A probe defined in place: one probe kind, and optionally which statuses count as success');
+
+export const Probe = z
+  .strictObject({
+    name: Name,
+    ...probeKinds,
+    sample: Sampling.default({ every: '500ms', count: 10 }),
+    expect: Tolerance.default({}),
+  })
+  .describe('A steady-state probe: sampled `count` times, `every` apart; the tolerance must hold');
+
+export const AbortWhen = z
+  .strictObject({
+    errorRate: Fraction.optional().describe('Abort when the failed fraction of the window reaches this'),
+    latencyP99: Duration.optional().describe("Abort when the window's p99 latency reaches this"),
+    consecutiveFailures: PositiveInt.optional().describe('Abort after this many failed samples in a row'),
+  })
+  .refine(
+    (a) => Object.values(a).some((v) => v !== undefined),
+    'name at least one of errorRate, latencyP99, consecutiveFailures',
+  );
+
+export const Guardrail = z.strictObject({
+  name: Name,
+  probe: z.union([Name, InlineProbe]).describe('A steadyState probe by name, or an inline probe'),
+  every: Duration,
+  window: PositiveInt.max(10_000)
+    .default(5)
+    .describe('How many of the latest samples errorRate and latencyP99 look at'),
+  abortWhen: AbortWhen,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+const Stream = z.enum(['upstream', 'downstream']).default('downstream');
+const ToxicCommon = {
+  proxy: Name.describe('The Toxiproxy proxy to act on'),
+  stream: Stream,
+  toxicity: Fraction.default(1).describe('Probability that a connection is affected'),
+};
+const Count = z.number().int().min(0);
+
+function toxic<T extends string, A extends z.ZodRawShape>(type: T, attributes: A) {
+  return z.strictObject({ ...ToxicCommon, toxic: z.literal(type), attributes: z.strictObject(attributes) });
+}
+
+export const ToxicFault = z.discriminatedUnion('toxic', [
+  toxic('latency', { latency: Count.describe('ms added'), jitter: Count.default(0).describe('ms, +/-') }),
+  toxic('bandwidth', { rate: Count.describe('KB/s') }),
+  toxic('slow_close', { delay: Count.describe('ms before close') }),
+  toxic('timeout', { timeout: Count.describe('ms before close; 0 holds the data forever') }),
+  toxic('reset_peer', { timeout: Count.default(0).describe('ms before reset') }),
+  toxic('slicer', {
+    average_size: Count.min(1).describe('bytes'),
+    size_variation: Count.default(0).describe('bytes'),
+    delay: Count.default(0).describe('microseconds between slices'),
+  }),
+  toxic('limit_data', { bytes: Count.describe('bytes before close') }),
+]);
+
+export const ProxyDown = z
+  .strictObject({ proxy: Name, down: z.literal(true) })
+  .describe('Disable the proxy: new connections are refused and open ones closed');
+
+export const ToxiproxyFault = z.union([ProxyDown, ToxicFault]);
+
+/** Exactly one provider per fault; new providers add one key here and one file in activities/faults. */
+const faultProviders = {
+  toxiproxy: ToxiproxyFault.optional(),
+};
+export const FAULT_PROVIDERS = Object.keys(faultProviders) as FaultProvider[];
+export type FaultProvider = keyof typeof faultProviders;
+
+export const Fault = z.strictObject({ name: Name, ...faultProviders });
+
+export const PhaseExpectation = z.strictObject({
+  probe: Name.describe('A steadyState probe by name'),
+  expect: Tolerance,
+  every: Duration.optional().describe(
+    "How often to sample during the phase (default: the probe's sample.every)",
+  ),
+});
+
+export const Phase = z.strictObject({
+  name: Name,
+  duration: Duration,
+  faults: z.array(Fault).default([]),
+  expect: z
+    .array(PhaseExpectation)
+    .default([])
+    .describe('Recorded hypothesis checks during the phase; they do not abort'),
+});
+
+export const RollbackStep = z.strictObject({
+  name: Name,
+  http: HttpRequest,
+  expect: Tolerance.pick({ status: true }).strict().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The experiment
+
+export const ProxyDeclaration = z.strictObject({
+  name: Name,
+  listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+  upstream: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+});
+
+export const Experiment = z.strictObject({
+  version: z.literal(1),
+  name: Name.describe('The experiment name; also the lock key'),
+  description: z.string().min(1),
+  tags: z.array(z.string()).default([]),
+  target: z.strictObject({
+    environment: z.enum(['local', 'staging', 'production']),
+  }),
+  timeScale: z.number().positive().max(1000).default(1).describe('Multiplies every phase duration'),
+  settings: z
+    .strictObject({
+      toxiproxy: z
+        .strictObject({
+          url: z
+            .url({ protocol: /^https?$/ })
+            .default('http://127.0.0.1:8474')
+            .describe('TOXIPROXY_URL overrides'),
+          proxies: z
+            .array(ProxyDeclaration)
+            .default([])
+            .describe('Created idempotently before the run, left in place'),
+        })
+        .optional(),
+      rollbackTimeout: Duration.default('10m').describe(
+        'How long a revert is retried before the run ends rollback-failed',
+      ),
+    })
+    .default({ rollbackTimeout: '10m' }),
+  steadyState: z.array(Probe).min(1, 'name at least one steady-state probe: it is the hypothesis'),
+  guardrails: z.array(Guardrail).default([]),
+  phases: z.array(Phase).min(1),
+  recovery: z.strictObject({ within: Duration }).default({ within: '1m' }),
+  rollback: z.array(RollbackStep).default([]).describe('Extra steps after every fault is reverted'),
+});
+
+export type Experiment = z.infer<typeof Experiment>;
+export type ExperimentInput = z.input<typeof Experiment>;
+export type Probe = z.infer<typeof Probe>;
+export type InlineProbe = z.infer<typeof InlineProbe>;
+export type Tolerance = z.infer<typeof Tolerance>;
+export type AbortWhen = z.infer<typeof AbortWhen>;
+export type Fault = z.infer<typeof Fault>;
+export type ToxiproxyFault = z.infer<typeof ToxiproxyFault>;
+export type ToxicFault = z.infer<typeof ToxicFault>;
+export type HttpRequest = z.infer<typeof HttpRequest>;
+export type ProxyDeclaration = z.infer<typeof ProxyDeclaration>;
+
+/** JSON Schema of the experiment file, for editors (`gameday schema`). */
+export function experimentJsonSchema(): object {
+  return z.toJSONSchema(Experiment, { io: 'input', target: 'draft-2020-12' });
+}

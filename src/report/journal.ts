@@ -1,0 +1,212 @@
+/**
+ * The journal: the single record of a run, versioned. Reports are pure functions of it. The pieces
+ * that activities produce (fault handles, probe summaries, checks) are defined here too, so the
+ * workflow, the activities and the reports share one definition of each.
+ */
+import { z } from 'zod';
+
+export const JOURNAL_VERSION = 1;
+
+const Timestamp = z.number().int().describe('Milliseconds since the Unix epoch');
+
+export const Verdict = z.enum(['passed', 'deviated', 'aborted', 'rollback-failed', 'not-started']);
+export type Verdict = z.infer<typeof Verdict>;
+
+// ---------------------------------------------------------------------------------------------
+// Faults: the handle names exactly what is injected, so it can be reverted by anyone, any time.
+
+export const ToxicSpec = z.object({
+  name: z.string(),
+  type: z.string(),
+  stream: z.enum(['upstream', 'downstream']),
+  toxicity: z.number(),
+  attributes: z.record(z.string(), z.number()),
+});
+
+export const ToxiproxyHandle = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('toxic'), url: z.string(), proxy: z.string(), toxic: ToxicSpec }),
+  z.object({ action: z.literal('down'), url: z.string(), proxy: z.string() }),
+]);
+export type ToxiproxyHandle = z.infer<typeof ToxiproxyHandle>;
+
+export const FaultHandle = z.object({
+  name: z.string(),
+  phase: z.string(),
+  provider: z.literal('toxiproxy'),
+  toxiproxy: ToxiproxyHandle,
+});
+export type FaultHandle = z.infer<typeof FaultHandle>;
+
+export const FaultStatus = z.enum(['recorded', 'injected', 'reverting', 'reverted', 'revert-failed']);
+
+export const FaultRecord = z.object({
+  handle: FaultHandle,
+  status: FaultStatus,
+  recordedAt: Timestamp,
+  injectedAt: Timestamp.optional(),
+  injectError: z.string().optional(),
+  revertedAt: Timestamp.optional(),
+  revertAttempts: z.number().int().default(0),
+  lastRevertError: z.string().optional(),
+  /** True when the revert found nothing to remove (never applied, or removed by someone else). */
+  alreadyGone: z.boolean().optional(),
+});
+export type FaultRecord = z.infer<typeof FaultRecord>;
+
+// ---------------------------------------------------------------------------------------------
+// Probe measurements
+
+export const LatencyFigures = z.object({
+  p50: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  max: z.number(),
+});
+
+/** One time bucket of a probe's samples, for timelines. */
+export const SampleBucket = z.object({
+  at: Timestamp,
+  samples: z.number().int(),
+  errors: z.number().int(),
+  p50: z.number(),
+  p99: z.number(),
+});
+
+export const ProbeSummary = z.object({
+  probe: z.string(),
+  from: Timestamp,
+  to: Timestamp,
+  samples: z.number().int(),
+  errors: z.number().int(),
+  errorRate: z.number(),
+  maxConsecutiveFailures: z.number().int(),
+  latencyMs: LatencyFigures.nullable(),
+  /** The most frequent error messages, with counts: what failed, not just how often. */
+  topErrors: z.array(z.object({ message: z.string(), count: z.number().int() })),
+  buckets: z.array(SampleBucket),
+});
+export type ProbeSummary = z.infer<typeof ProbeSummary>;
+
+/** One tolerance compared with what was measured. */
+export const ToleranceCheck = z.object({
+  measure: z.string(),
+  limit: z.union([z.number(), z.array(z.number())]),
+  measured: z.union([z.number(), z.array(z.number())]).nullable(),
+  ok: z.boolean(),
+});
+export type ToleranceCheck = z.infer<typeof ToleranceCheck>;
+
+export const HypothesisCheck = z.object({
+  probe: z.string(),
+  ok: z.boolean(),
+  checks: z.array(ToleranceCheck),
+  summary: ProbeSummary,
+});
+export type HypothesisCheck = z.infer<typeof HypothesisCheck>;
+
+export const SteadyStateResult = z.object({
+  ok: z.boolean(),
+  startedAt: Timestamp,
+  endedAt: Timestamp,
+  /** How many full checks ran (after rollback it is retried until it holds or time runs out). */
+  attempts: z.number().int(),
+  probes: z.array(HypothesisCheck),
+  /** After rollback: ms from the end of rollback to the first sample of the check that held. */
+  recoveredAfterMs: z.number().nullable().optional(),
+});
+export type SteadyStateResult = z.infer<typeof SteadyStateResult>;
+
+export const GuardrailBreach = z.object({
+  guardrail: z.string(),
+  probe: z.string(),
+  measure: z.string(),
+  measured: z.number(),
+  threshold: z.number(),
+  decidedAt: Timestamp,
+  /** When the earliest failing sample in the breaching window was taken. */
+  firstFailingSampleAt: Timestamp.nullable(),
+});
+export type GuardrailBreach = z.infer<typeof GuardrailBreach>;
+
+export const WatchResult = z.object({
+  phase: z.string(),
+  startedAt: Timestamp,
+  endedAt: Timestamp,
+  guardrails: z.array(ProbeSummary),
+  expectations: z.array(HypothesisCheck),
+  breach: GuardrailBreach.nullable(),
+  /** More than 1 when the watch resumed on another worker after a crash. */
+  attempts: z.number().int(),
+  workers: z.array(z.string()),
+});
+export type WatchResult = z.infer<typeof WatchResult>;
+
+// ---------------------------------------------------------------------------------------------
+// The journal
+
+export const JournalEvent = z.object({
+  at: Timestamp,
+  type: z.string(),
+  message: z.string(),
+});
+export type JournalEvent = z.infer<typeof JournalEvent>;
+
+export const Signal = z.object({
+  type: z.enum(['abort', 'cancel']),
+  at: Timestamp,
+  by: z.string(),
+  reason: z.string(),
+});
+export type Signal = z.infer<typeof Signal>;
+
+export const PhaseRecord = z.object({
+  name: z.string(),
+  plannedMs: z.number(),
+  startedAt: Timestamp,
+  endedAt: Timestamp.optional(),
+  faults: z.array(z.string()),
+  watch: WatchResult.nullable(),
+});
+export type PhaseRecord = z.infer<typeof PhaseRecord>;
+
+export const RollbackStepRecord = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  attempts: z.number().int(),
+  at: Timestamp,
+  error: z.string().optional(),
+});
+export type RollbackStepRecord = z.infer<typeof RollbackStepRecord>;
+
+export const Journal = z.object({
+  version: z.literal(JOURNAL_VERSION),
+  runId: z.string(),
+  experiment: z.object({
+    name: z.string(),
+    description: z.string(),
+    tags: z.array(z.string()),
+    file: z.string(),
+    sha256: z.string(),
+    environment: z.string(),
+    timeScale: z.number(),
+  }),
+  startedAt: Timestamp,
+  endedAt: Timestamp,
+  verdict: Verdict,
+  reason: z.string(),
+  steadyStateBefore: SteadyStateResult.nullable(),
+  phases: z.array(PhaseRecord),
+  faults: z.array(FaultRecord),
+  rollbackSteps: z.array(RollbackStepRecord),
+  steadyStateAfter: SteadyStateResult.nullable(),
+  recovery: z.object({ withinMs: z.number(), recoveredAfterMs: z.number().nullable() }),
+  /** What may still be injected: empty unless the verdict is rollback-failed. */
+  remaining: z.array(z.object({ what: z.string(), detail: z.string() })),
+  signals: z.array(Signal),
+  events: z.array(JournalEvent),
+  environment: z.object({
+    gameday: z.string(),
+    temporal: z.object({ namespace: z.string(), taskQueue: z.string(), workflowId: z.string() }),
+  }),
+});
+export type Journal = z.infer<typeof Journal>;

@@ -1,0 +1,60 @@
+/**
+ * Reads a run from the outside: its `status` query while it runs, the live probe figures from the
+ * phase watch's latest heartbeat (no workflow event per sample, so this is where they live), or
+ * its result once it has finished.
+ */
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { bucketWidth, summarize } from '../../activities/probes/samples';
+import type { WatchProgress } from '../../activities/watch';
+import { type RunResult, type RunStatus, statusQuery } from '../../workflows/messages';
+import type { ProbeSummary } from '../report/journal';
+
+export type RunView =
+  | { state: 'running'; status: RunStatus; live: ProbeSummary[]; pending: PendingActivity[] }
+  | { state: 'closed'; closedAs: string; result: RunResult | null };
+
+export interface PendingActivity {
+  activity: string;
+  attempt: number;
+  lastFailure: string | null;
+}
+
+export class RunNotFound extends Error {
+  override name = 'RunNotFound';
+}
+
+export async function readRun(client: Client, runId: string): Promise<RunView> {
+  const handle = client.workflow.getHandle(runId);
+  let description: Awaited<ReturnType<typeof handle.describe>>;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      throw new RunNotFound(`no run with id ${runId} in namespace ${client.options.namespace}`);
+    }
+    throw error;
+  }
+  if (description.status.name !== 'RUNNING') {
+    const result = description.status.name === 'COMPLETED' ? ((await handle.result()) as RunResult) : null;
+    return { state: 'closed', closedAs: description.status.name.toLowerCase(), result };
+  }
+
+  const status = await handle.query(statusQuery);
+  const pendingActivities = description.raw.pendingActivities ?? [];
+  const live: ProbeSummary[] = [];
+  for (const activity of pendingActivities) {
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    if (activity.activityType?.name !== 'watchPhase' || !payload) continue;
+    const progress = defaultPayloadConverter.fromPayload<WatchProgress>(payload);
+    for (const [name, samples] of Object.entries(progress.guardrails)) {
+      live.push({ ...summarize(name, samples, bucketWidth(60_000)), buckets: [] });
+    }
+  }
+  const pending = pendingActivities.map((activity) => ({
+    activity: activity.activityType?.name ?? 'unknown',
+    attempt: activity.attempt ?? 1,
+    lastFailure: activity.lastFailure?.message ?? null,
+  }));
+  return { state: 'running', status, live, pending };
+}

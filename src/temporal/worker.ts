@@ -1,0 +1,75 @@
+/**
+ * The gameday worker: the workflows (bundled once per process) and every activity, on one task
+ * queue. Used by `gameday worker`, by `gameday run --local` in process, and by the tests.
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  type NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { activities } from '../../activities';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+let runtimeInstalled = false;
+
+/** Temporal's runtime logs at INFO by default; a CLI wants warnings only, on stderr. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    // gameday handles Ctrl-C and SIGTERM itself: a run must roll back before its worker stops.
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      process.stderr.write(`temporal ${level.toLowerCase()}: ${message}${describeMeta(meta)}\n`);
+    }),
+  });
+}
+
+/** The SDK logs whole task tokens and stacks; one line with what failed and why is enough here. */
+function describeMeta(meta: Record<string, unknown> | undefined): string {
+  if (!meta) return '';
+  const what = [
+    meta.activityType ?? meta.workflowType,
+    meta.workflowId,
+    meta.attempt ? `attempt ${meta.attempt}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const error = meta.error as { message?: string } | undefined;
+  const why = error?.message ? `: ${error.message.split('\n')[0]?.slice(0, 300)}` : '';
+  return what || why ? ` (${what})${why}` : '';
+}
+
+const silentLogger = new DefaultLogger('ERROR');
+
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger });
+}
+
+export interface GamedayWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A bundle made earlier (tests share one); bundled now when absent. */
+  workflowBundle?: { code: string } | { codePath: string };
+  identity?: string;
+}
+
+export async function createGamedayWorker(options: GamedayWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    activities,
+    ...(options.identity ? { identity: options.identity } : {}),
+    // After a worker dies, its cached workflows move to a live worker after this long.
+    stickyQueueScheduleToStartTimeout: '3s',
+    shutdownGraceTime: '5s',
+  });
+}

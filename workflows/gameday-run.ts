@@ -1,0 +1,259 @@
+/**
+ * One game-day run, as DESIGN.md's lifecycle describes it:
+ *
+ *   lock → prepare → steady state before → for each phase: record, inject, watch, revert
+ *        → (any exit path) roll back everything still in place → extra rollback steps
+ *        → steady state after → verdict → journal
+ *
+ * The workflow only decides; activities act. Rollback and everything after it run in a
+ * non-cancellable scope: an abort, a breach, a cancellation or a failure all end up there.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
+import type { FaultRecord } from '../src/report/journal';
+import { acquireRunLock, type HeldLock } from './lock';
+import { abortSignal, type RunInput, type RunResult, statusQuery } from './messages';
+import { activities, cancellableWatch } from './proxies';
+import { describeHandle, RunState } from './run-state';
+
+export async function gamedayRun(plan: RunInput): Promise<RunResult> {
+  const run = new RunState(plan);
+  const experiment = new CancellationScope();
+  setHandler(statusQuery, () => run.status());
+  setHandler(abortSignal, ({ reason, by }) => {
+    run.requestAbort({ type: 'abort', at: Date.now(), by, reason });
+    experiment.cancel();
+  });
+
+  const lock = await acquireRunLock(plan);
+  if (!lock.acquired) return { outcome: 'locked', lockWorkflowId: lock.workflowId };
+  run.log('lock.acquired', lock.workflowId);
+
+  try {
+    await experiment.run(() => runExperiment(run));
+  } catch (error) {
+    noteStop(run, error);
+  }
+
+  return CancellationScope.nonCancellable(() => finish(run, lock));
+}
+
+async function runExperiment(run: RunState): Promise<void> {
+  run.enter('preparing');
+  const prepared = await activities.prepareRun({ toxiproxy: run.plan.toxiproxy, phases: run.plan.phases });
+  if (prepared.createdProxies.length) run.log('proxies.created', prepared.createdProxies.join(', '));
+
+  run.enter('steady-state-before');
+  run.steadyStateBefore = await activities.checkSteadyState({
+    probes: run.plan.steadyState,
+    deadline: Date.now(),
+  });
+  run.latest = run.steadyStateBefore.probes.map((p) => p.summary);
+  if (!run.steadyStateBefore.ok) {
+    run.log('steady-state.failed', 'steady state did not hold before any fault; nothing will be injected');
+    return;
+  }
+
+  for (const [index, phase] of run.plan.phases.entries()) {
+    const record = run.startPhase(index, phase.durationMs);
+    const faults = phase.faults.map((handle) => run.record(handle));
+    run.enter('injecting');
+    await injectAll(run, faults);
+
+    run.enter('watching');
+    const watch = await cancellableWatch.watchPhase({
+      phase: phase.name,
+      startedAt: record.startedAt,
+      endsAt: record.startedAt + phase.durationMs,
+      guardrails: run.plan.guardrails,
+      expectations: phase.expectations,
+    });
+    run.endPhase(record, watch);
+    if (watch.attempts > 1) {
+      run.log(
+        'watch.resumed',
+        `${phase.name}: watch ran ${watch.attempts} attempts on ${watch.workers.join(', ')}`,
+      );
+    }
+    if (watch.breach) {
+      run.breach = watch.breach;
+      run.log(
+        'guardrail.breached',
+        `${watch.breach.guardrail}: ${watch.breach.measure} ${watch.breach.measured}`,
+      );
+      return;
+    }
+    // A phase's faults last for the phase; the next phase starts from a clean slate.
+    run.enter('reverting-phase');
+    await CancellationScope.nonCancellable(() => revertAll(run, faults));
+    if (faults.some((fault) => fault.status === 'revert-failed')) return;
+  }
+}
+
+/**
+ * Injects a phase's faults together. Injects are not cancellable: an abort waits for them, so a
+ * revert can never run before an inject still in flight lands behind it.
+ */
+async function injectAll(run: RunState, faults: FaultRecord[]): Promise<void> {
+  const results = await CancellationScope.nonCancellable(() =>
+    Promise.allSettled(
+      faults.map(async (fault) => {
+        try {
+          const { injectedAt } = await activities.injectFault(fault.handle);
+          fault.status = 'injected';
+          fault.injectedAt = injectedAt;
+          run.log('fault.injected', `${fault.handle.name}: ${describeHandle(fault.handle)}`);
+        } catch (error) {
+          fault.injectError = messageOf(error);
+          throw error;
+        }
+      }),
+    ),
+  );
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Reverts faults newest first, retrying with capped backoff until each is gone or the rollback
+ * timeout passes. Each round tries every fault still in place, so one stuck provider does not
+ * hold back the others.
+ */
+async function revertAll(run: RunState, faults: FaultRecord[]): Promise<void> {
+  const giveUpAt = Date.now() + run.plan.rollbackTimeoutMs;
+  let backoffMs = 200;
+  for (let pending = run.unreverted(faults); pending.length > 0; pending = run.unreverted(faults)) {
+    for (const fault of pending) {
+      fault.status = 'reverting';
+      fault.revertAttempts++;
+      try {
+        const { revertedAt, alreadyGone } = await activities.revertFault(fault.handle);
+        Object.assign(fault, { status: 'reverted', revertedAt, alreadyGone, lastRevertError: undefined });
+        run.log('fault.reverted', `${fault.handle.name}${alreadyGone ? ' (already gone)' : ''}`);
+      } catch (error) {
+        fault.lastRevertError = messageOf(error);
+        run.log(
+          'fault.revert-failed',
+          `${fault.handle.name} attempt ${fault.revertAttempts}: ${fault.lastRevertError}`,
+        );
+      }
+    }
+    if (run.unreverted(faults).length === 0) return;
+    if (Date.now() >= giveUpAt) {
+      for (const fault of run.unreverted(faults)) fault.status = 'revert-failed';
+      run.log('rollback.gave-up', `after ${run.plan.rollbackTimeoutMs}ms of retries`);
+      return;
+    }
+    await sleep(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, 5_000);
+  }
+}
+
+async function runRollbackSteps(run: RunState): Promise<void> {
+  for (const step of run.plan.rollback) {
+    const giveUpAt = Date.now() + run.plan.rollbackTimeoutMs;
+    let attempts = 0;
+    let backoffMs = 200;
+    for (;;) {
+      attempts++;
+      try {
+        const { at } = await activities.runRollbackStep(step);
+        run.rollbackSteps.push({ name: step.name, ok: true, attempts, at });
+        break;
+      } catch (error) {
+        if (Date.now() >= giveUpAt) {
+          run.rollbackSteps.push({
+            name: step.name,
+            ok: false,
+            attempts,
+            at: Date.now(),
+            error: messageOf(error),
+          });
+          break;
+        }
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+      }
+    }
+  }
+}
+
+async function finish(run: RunState, lock: HeldLock): Promise<RunResult> {
+  run.enter('rolling-back');
+  await revertAll(run, run.faults);
+  if (run.plan.rollback.length > 0 && run.phases.length > 0) {
+    run.enter('rollback-steps');
+    await runRollbackSteps(run);
+  }
+
+  if (run.phases.length > 0) {
+    run.enter('steady-state-after');
+    const rolledBackAt = Date.now();
+    try {
+      run.steadyStateAfter = await activities.checkSteadyState({
+        probes: run.plan.steadyState,
+        deadline: rolledBackAt + run.plan.recovery.withinMs,
+        since: rolledBackAt,
+      });
+      run.latest = run.steadyStateAfter.probes.map((p) => p.summary);
+    } catch (error) {
+      run.log('steady-state.error', messageOf(error));
+    }
+  }
+
+  const { verdict, reason } = run.decide();
+  run.verdict = verdict;
+  run.reason = reason;
+  run.log('verdict', `${verdict}: ${reason}`);
+
+  run.enter('writing-journal');
+  const journal = run.journal();
+  let written: { journalPath: string; reportPath: string } | null = null;
+  try {
+    written = await activities.writeJournal({ outDir: run.plan.outDir, journal });
+  } catch (error) {
+    // The journal still travels in the result; the CLI writes it when the worker could not.
+    run.log('journal.error', messageOf(error));
+  }
+  run.enter('finished');
+  await lock.release();
+  return {
+    outcome: 'finished',
+    verdict,
+    reason,
+    refused: run.refused,
+    journalPath: written?.journalPath ?? null,
+    reportPath: written?.reportPath ?? null,
+    journal: run.journal(),
+  };
+}
+
+/** Why the experiment stopped before its end, for the verdict and the journal. */
+function noteStop(run: RunState, error: unknown): void {
+  if (isCancellation(error)) {
+    if (!run.abort)
+      run.requestAbort({ type: 'cancel', at: Date.now(), by: 'temporal', reason: 'workflow cancelled' });
+    return;
+  }
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+  if (run.stage === 'preparing' && type) {
+    if (type === 'ToxiproxyUnreachable') run.refused = 'unavailable';
+    if (['TargetMissing', 'ProxyMismatch', 'ToxiproxyRefused'].includes(type)) run.refused = 'invalid-target';
+  }
+  run.failure = `${run.stage} failed: ${messageOf(error)}`;
+  run.log('run.failed', run.failure);
+}
+
+function messageOf(error: unknown): string {
+  let current: unknown = error;
+  // Activity failures wrap the activity's own error; its message is the useful one.
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

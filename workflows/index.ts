@@ -1,0 +1,3 @@
+/** The workflows the gameday worker runs; the worker bundles this file. */
+export { gamedayRun } from './gameday-run';
+export { runLock } from './lock';

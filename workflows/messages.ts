@@ -1,0 +1,63 @@
+/**
+ * What a run says to the world and hears from it: its input and result, the `status` query and
+ * the `abort` signal. Shared by the workflow and the CLI.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RunPlan } from '../src/experiment/plan';
+import type { FaultRecord, Journal, ProbeSummary, Signal, Verdict } from '../src/report/journal';
+
+export const TASK_QUEUE = 'gameday';
+
+export type Stage =
+  | 'locking'
+  | 'preparing'
+  | 'steady-state-before'
+  | 'injecting'
+  | 'watching'
+  | 'reverting-phase'
+  | 'rolling-back'
+  | 'rollback-steps'
+  | 'steady-state-after'
+  | 'writing-journal'
+  | 'finished';
+
+export interface RunStatus {
+  runId: string;
+  experiment: string;
+  stage: Stage;
+  startedAt: number;
+  phase: { name: string; index: number; count: number; startedAt: number; endsAt: number } | null;
+  faults: FaultRecord[];
+  /** Summaries from the latest finished check or phase; live figures come from the watch's heartbeat. */
+  latest: ProbeSummary[];
+  abort: Signal | null;
+  verdict: Verdict | null;
+}
+
+export interface AbortRequest {
+  reason: string;
+  by: string;
+}
+
+export type RunResult =
+  | {
+      outcome: 'finished';
+      verdict: Verdict;
+      reason: string;
+      /** Why nothing ran, when a required service or target was not there. */
+      refused: 'unavailable' | 'invalid-target' | null;
+      journalPath: string | null;
+      reportPath: string | null;
+      journal: Journal;
+    }
+  | { outcome: 'locked'; lockWorkflowId: string };
+
+export type RunInput = RunPlan;
+
+export const statusQuery = defineQuery<RunStatus>('status');
+export const abortSignal = defineSignal<[AbortRequest]>('abort');
+export const releaseLockSignal = defineSignal('release');
+
+export function lockWorkflowId(experiment: string): string {
+  return `gameday-lock-${experiment}`;
+}

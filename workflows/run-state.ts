@@ -1,0 +1,212 @@
+/**
+ * Everything a run knows about itself: what it has recorded, injected and reverted, what it
+ * measured and what happened to it. The workflow updates it; the status query reads it; at the
+ * end it becomes the journal and the verdict.
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import type { RunPlan } from '../src/experiment/plan';
+import {
+  type FaultHandle,
+  type FaultRecord,
+  type GuardrailBreach,
+  JOURNAL_VERSION,
+  type Journal,
+  type JournalEvent,
+  type PhaseRecord,
+  type ProbeSummary,
+  type RollbackStepRecord,
+  type Signal,
+  type SteadyStateResult,
+  type Verdict,
+  type WatchResult,
+} from '../src/report/journal';
+import type { RunStatus, Stage } from './messages';
+
+export const GAMEDAY_VERSION = '0.1.0';
+
+export class RunState {
+  readonly startedAt = Date.now();
+  stage: Stage = 'locking';
+  phase: RunStatus['phase'] = null;
+  readonly faults: FaultRecord[] = [];
+  readonly phases: PhaseRecord[] = [];
+  readonly rollbackSteps: RollbackStepRecord[] = [];
+  readonly signals: Signal[] = [];
+  readonly events: JournalEvent[] = [];
+  latest: ProbeSummary[] = [];
+  steadyStateBefore: SteadyStateResult | null = null;
+  steadyStateAfter: SteadyStateResult | null = null;
+  breach: GuardrailBreach | null = null;
+  abort: Signal | null = null;
+  /** Why the run stopped early other than a breach or an abort: an inject or an activity failed. */
+  failure: string | null = null;
+  refused: 'unavailable' | 'invalid-target' | null = null;
+  verdict: Verdict | null = null;
+  reason = '';
+
+  constructor(readonly plan: RunPlan) {}
+
+  log(type: string, message: string): void {
+    this.events.push({ at: Date.now(), type, message });
+  }
+
+  enter(stage: Stage): void {
+    this.stage = stage;
+  }
+
+  record(handle: FaultHandle): FaultRecord {
+    const fault: FaultRecord = { handle, status: 'recorded', recordedAt: Date.now(), revertAttempts: 0 };
+    this.faults.push(fault);
+    this.log('fault.recorded', `${handle.name}: ${describeHandle(handle)}`);
+    return fault;
+  }
+
+  /** Faults that may still be in place, newest first: the order they are reverted in. */
+  unreverted(faults: FaultRecord[] = this.faults): FaultRecord[] {
+    return faults.filter((fault) => fault.status !== 'reverted').reverse();
+  }
+
+  startPhase(index: number, durationMs: number): PhaseRecord {
+    const plan = this.plan.phases[index];
+    if (!plan) throw new Error(`no phase ${index}`);
+    const now = Date.now();
+    this.phase = {
+      name: plan.name,
+      index,
+      count: this.plan.phases.length,
+      startedAt: now,
+      endsAt: now + durationMs,
+    };
+    const record: PhaseRecord = {
+      name: plan.name,
+      plannedMs: durationMs,
+      startedAt: now,
+      faults: plan.faults.map((f) => f.name),
+      watch: null,
+    };
+    this.phases.push(record);
+    this.log('phase.started', `${plan.name} for ${durationMs}ms`);
+    return record;
+  }
+
+  endPhase(record: PhaseRecord, watch: WatchResult | null): void {
+    record.endedAt = Date.now();
+    record.watch = watch;
+    if (watch) this.latest = [...watch.guardrails, ...watch.expectations.map((e) => e.summary)];
+    this.log('phase.ended', record.name);
+  }
+
+  requestAbort(signal: Signal): void {
+    this.signals.push(signal);
+    if (!this.abort) this.abort = signal;
+    this.log(signal.type, `${signal.type} by ${signal.by}: ${signal.reason}`);
+  }
+
+  status(): RunStatus {
+    return {
+      runId: this.plan.runId,
+      experiment: this.plan.experiment.name,
+      stage: this.stage,
+      startedAt: this.startedAt,
+      phase: this.phase,
+      faults: this.faults,
+      latest: this.latest,
+      abort: this.abort,
+      verdict: this.verdict,
+    };
+  }
+
+  /** The verdict follows DESIGN.md's table; the first matching row wins. */
+  decide(): { verdict: Verdict; reason: string } {
+    const stuck = this.remaining();
+    const failedExpectations = this.phases.flatMap((phase) =>
+      (phase.watch?.expectations ?? []).filter((e) => !e.ok).map((e) => `${phase.name}/${e.probe}`),
+    );
+    if (this.steadyStateBefore === null && this.faults.length === 0 && (this.refused || this.failure)) {
+      return { verdict: 'not-started', reason: `nothing was injected: ${this.failure ?? 'refused'}` };
+    }
+    if (this.steadyStateBefore && !this.steadyStateBefore.ok) {
+      const failing = this.steadyStateBefore.probes.filter((p) => !p.ok).map((p) => p.probe);
+      return {
+        verdict: 'not-started',
+        reason: `steady state did not hold before any fault (${failing.join(', ')})`,
+      };
+    }
+    if (stuck.length > 0) {
+      return { verdict: 'rollback-failed', reason: `could not undo: ${stuck.map((s) => s.what).join(', ')}` };
+    }
+    if (this.breach) {
+      const b = this.breach;
+      return {
+        verdict: 'aborted',
+        reason: `guardrail ${b.guardrail} breached: ${b.measure} ${b.measured} reached ${b.threshold}`,
+      };
+    }
+    if (this.abort)
+      return { verdict: 'aborted', reason: `${this.abort.type} by ${this.abort.by}: ${this.abort.reason}` };
+    if (this.failure) return { verdict: 'aborted', reason: this.failure };
+    if (failedExpectations.length > 0) {
+      return { verdict: 'deviated', reason: `phase expectation failed: ${failedExpectations.join(', ')}` };
+    }
+    if (this.steadyStateAfter && !this.steadyStateAfter.ok) {
+      return {
+        verdict: 'deviated',
+        reason: `steady state did not return within ${this.plan.recovery.withinMs}ms after rollback`,
+      };
+    }
+    return { verdict: 'passed', reason: 'steady state held before, during and after the faults' };
+  }
+
+  remaining(): Journal['remaining'] {
+    return [
+      ...this.faults
+        .filter((f) => f.status === 'revert-failed')
+        .map((f) => ({
+          what: `fault ${f.handle.name}`,
+          detail: `${describeHandle(f.handle)}; last error: ${f.lastRevertError ?? 'unknown'}`,
+        })),
+      ...this.rollbackSteps
+        .filter((s) => !s.ok)
+        .map((s) => ({ what: `rollback step ${s.name}`, detail: s.error ?? 'failed' })),
+    ];
+  }
+
+  journal(): Journal {
+    const info = workflowInfo();
+    return {
+      version: JOURNAL_VERSION,
+      runId: this.plan.runId,
+      experiment: {
+        ...this.plan.experiment,
+        environment: this.plan.environment,
+        timeScale: this.plan.timeScale,
+      },
+      startedAt: this.startedAt,
+      endedAt: Date.now(),
+      verdict: this.verdict ?? 'aborted',
+      reason: this.reason,
+      steadyStateBefore: this.steadyStateBefore,
+      phases: this.phases,
+      faults: this.faults,
+      rollbackSteps: this.rollbackSteps,
+      steadyStateAfter: this.steadyStateAfter,
+      recovery: {
+        withinMs: this.plan.recovery.withinMs,
+        recoveredAfterMs: this.steadyStateAfter?.recoveredAfterMs ?? null,
+      },
+      remaining: this.remaining(),
+      signals: this.signals,
+      events: this.events,
+      environment: {
+        gameday: GAMEDAY_VERSION,
+        temporal: { namespace: info.namespace, taskQueue: info.taskQueue, workflowId: info.workflowId },
+      },
+    };
+  }
+}
+
+export function describeHandle(handle: FaultHandle): string {
+  const t = handle.toxiproxy;
+  if (t.action === 'down') return `toxiproxy ${t.url} proxy ${t.proxy} disabled`;
+  return `toxiproxy ${t.url} proxy ${t.proxy} toxic ${t.toxic.name} (${t.toxic.type} ${t.toxic.stream})`;
+}
