@@ -5,7 +5,9 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
+  ChildWorkflowCancellationType,
   condition,
+  log,
   ParentClosePolicy,
   setHandler,
   startChild,
@@ -25,9 +27,15 @@ export async function acquireRunLock(plan: RunPlan): Promise<RunLock> {
       args: [{ holder: plan.runId }],
       memo: { holder: plan.runId },
       parentClosePolicy: ParentClosePolicy.TERMINATE,
+      // Cancelling a run must not cancel its lock: the run still rolls back while holding it.
+      cancellationType: ChildWorkflowCancellationType.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     });
-    return { acquired: true, workflowId, release: () => child.signal(releaseLockSignal) };
+    const release = async () => {
+      // A lock that is already gone (terminated by hand, say) is released all the same.
+      await child.signal(releaseLockSignal).catch((error) => log.warn('lock release failed', { error }));
+    };
+    return { acquired: true, workflowId, release };
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return { acquired: false, workflowId };
     throw error;

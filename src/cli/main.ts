@@ -7,6 +7,7 @@ import { ExperimentError, formatIssue } from '../experiment/load';
 import { PlanRefused } from '../experiment/plan';
 import { TemporalUnavailable } from '../temporal/connection';
 import { RunNotFound } from '../temporal/run-status';
+import { RunIdTaken } from '../temporal/start-run';
 import { registerAbort } from './abort';
 import { CliError, EXIT } from './exit-codes';
 import { registerPlan } from './plan';
@@ -53,7 +54,7 @@ function explain(error: unknown): number {
     for (const issue of error.issues) console.error(formatIssue(issue));
     return EXIT.invalidInput;
   }
-  if (error instanceof PlanRefused || error instanceof RunNotFound) {
+  if (error instanceof PlanRefused || error instanceof RunNotFound || error instanceof RunIdTaken) {
     console.error(`gameday: ${error.message}`);
     return EXIT.invalidInput;
   }

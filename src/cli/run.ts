@@ -6,12 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import pc from 'picocolors';
-import type { gamedayRun } from '../../workflows/gameday-run';
 import { abortSignal, lockWorkflowId, type RunResult } from '../../workflows/messages';
 import { loadExperiment } from '../experiment/load';
 import { planRun, type RunPlan } from '../experiment/plan';
@@ -19,6 +17,7 @@ import { renderMarkdown } from '../report/markdown';
 import { connectClient, connectWorker, temporalTarget } from '../temporal/connection';
 import { localTemporal } from '../temporal/embedded';
 import { readRun } from '../temporal/run-status';
+import { type RunHandle, startRun } from '../temporal/start-run';
 import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { faultLine, phaseLine, statusBlock, verdictText } from './format';
@@ -80,7 +79,7 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
   try {
     const client = await connectClient(target);
     if (!worker) await warnWithoutWorker(client);
-    const handle = await startRun(client, plan);
+    const handle = await startRun(client, plan, taskQueue());
     console.log(
       `run ${pc.bold(runId)} started: ${plan.phases.length} phase(s), journal in ${relative('.', plan.outDir) || '.'}`,
     );
@@ -92,26 +91,6 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
       await workerDone;
     }
     await local?.server?.stop();
-  }
-}
-
-async function startRun(client: Client, plan: RunPlan): Promise<WorkflowHandle<typeof gamedayRun>> {
-  try {
-    return await client.workflow.start<typeof gamedayRun>('gamedayRun', {
-      workflowId: plan.runId,
-      taskQueue: taskQueue(),
-      args: [plan],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      memo: { experiment: plan.experiment.name },
-    });
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new CliError(
-        `run id ${plan.runId} is already used by another run; choose another --id`,
-        EXIT.invalidInput,
-      );
-    }
-    throw error;
   }
 }
 
@@ -137,7 +116,7 @@ async function warnWithoutWorker(client: Client): Promise<void> {
  */
 async function follow(
   client: Client,
-  handle: WorkflowHandle<typeof gamedayRun>,
+  handle: RunHandle,
   { inProcessWorker }: { inProcessWorker: boolean },
 ): Promise<RunResult | 'detached'> {
   const tty = process.stdout.isTTY === true;

@@ -1,0 +1,126 @@
+/** `gameday validate`, `schema` and `plan` as a user runs them: exit codes and located errors. */
+import { describe, expect, it } from 'vitest';
+import { experimentFor, gameday, proxyState, startTarget, writeExperiment } from '../helpers';
+
+const invalid = (name: string) => `test/fixtures/invalid/${name}`;
+
+describe('gameday validate', () => {
+  it('lists every problem of every file as file:line:col  path  message, and exits 64', async () => {
+    const { code, stderr } = await gameday([
+      'validate',
+      invalid('unknown-key.yaml'),
+      invalid('bad-duration.yaml'),
+    ]).done;
+    expect(code).toBe(64);
+    expect(stderr.trim().split('\n')).toEqual([
+      'test/fixtures/invalid/unknown-key.yaml:9:5  guardrails[0].abortWhen  missing (expected object)',
+      'test/fixtures/invalid/unknown-key.yaml:12:5  guardrails[0].abortwhen  unknown key "abortwhen"',
+      'test/fixtures/invalid/bad-duration.yaml:7:54  steadyState[0].http.timeout  expected string, got number 2',
+      'test/fixtures/invalid/bad-duration.yaml:10:15  phases[0].duration  a duration like 250ms, 30s, 5m or 1h',
+      'test/fixtures/invalid/bad-duration.yaml:12:11  recovery.within  a duration like 250ms, 30s, 5m or 1h',
+    ]);
+  });
+
+  it('reports duplicate names and references to probes that do not exist', async () => {
+    const { code, stderr } = await gameday([
+      'validate',
+      invalid('duplicates.yaml'),
+      invalid('missing-probe.yaml'),
+    ]).done;
+    expect(code).toBe(64);
+    expect(stderr).toContain(
+      'test/fixtures/invalid/duplicates.yaml:14:11  phases[1].name  duplicate phase name "p" (first at phases[0])',
+    );
+    expect(stderr).toContain(
+      'duplicates.yaml:17:15  phases[1].faults[0].name  duplicate fault name "slow" (first at phases[0].faults[0])',
+    );
+    expect(stderr).toContain(
+      'missing-probe.yaml:10:12  guardrails[0].probe  no steadyState probe is named "checkout" (known: checkout-ok)',
+    );
+    expect(stderr).toContain(
+      'missing-probe.yaml:17:18  phases[0].expect[0].probe  no steadyState probe is named "payments-ok" (known: checkout-ok)',
+    );
+  });
+
+  it('locates errors in JSON files and YAML syntax errors too', async () => {
+    const { code, stderr } = await gameday(['validate', invalid('bad-toxic.json'), invalid('syntax.yaml')])
+      .done;
+    expect(code).toBe(64);
+    expect(stderr).toContain(
+      'bad-toxic.json:12:62  phases[0].faults[0].toxiproxy.toxic  expected one of "latency"',
+    );
+    expect(stderr).toContain(
+      'bad-toxic.json:13:100  phases[0].faults[1].toxiproxy.attributes.latency  expected number, got string "800ms"',
+    );
+    expect(stderr).toMatch(/syntax\.yaml:4:1 {2}\(file\) {2}Flow sequence/);
+  });
+
+  it('exits 0 for the examples and 64 for a file that does not exist', async () => {
+    const ok = await gameday(['validate', 'experiments/examples/checkout-latency.yaml']).done;
+    expect(ok.code).toBe(0);
+    const missing = await gameday(['validate', 'no/such/file.yaml']).done;
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain('no/such/file.yaml:1:1  (file)  cannot read the file: no such file');
+  });
+
+  it('exits 64 on unknown options, with the usage', async () => {
+    const { code, stderr } = await gameday(['run', '--frobnicate', 'x.yaml']).done;
+    expect(code).toBe(64);
+    expect(stderr).toContain("unknown option '--frobnicate'");
+  });
+});
+
+describe('gameday schema', () => {
+  it('prints a JSON Schema that names the contract', async () => {
+    const { code, stdout } = await gameday(['schema']).done;
+    expect(code).toBe(0);
+    const schema = JSON.parse(stdout);
+    expect(schema.properties.phases.type).toBe('array');
+    expect(schema.additionalProperties).toBe(false);
+    expect(JSON.stringify(schema)).toContain('slow_close');
+  });
+});
+
+describe('gameday plan', () => {
+  it('prints scaled phase durations and the exact toxic names, and changes nothing', async () => {
+    const target = await startTarget();
+    const file = await writeExperiment(
+      experimentFor(target, {
+        timeScale: 0.5,
+        phases: [
+          {
+            name: 'slow',
+            duration: '1m',
+            faults: [
+              {
+                name: 'db-latency',
+                toxiproxy: { proxy: target.proxy, toxic: 'latency', attributes: { latency: 200 } },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const { code, stdout } = await gameday(['plan', file, '--id', 'night-42']).done;
+    expect(code).toBe(0);
+    expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
+    expect(stdout).toContain('1. slow for 30s');
+    expect(stdout).toContain(
+      `db-latency: add toxic gameday.night-42.db-latency to proxy ${target.proxy}: latency downstream`,
+    );
+    const placeholder = await gameday(['plan', file]).done;
+    expect(placeholder.stdout).toContain('gameday.<runId>.db-latency');
+    await target.stop();
+  });
+
+  it('refuses a production experiment without --allow-production (exit 64)', async () => {
+    const target = await startTarget();
+    const file = await writeExperiment(experimentFor(target, { target: { environment: 'production' } }));
+    const refused = await gameday(['plan', file]).done;
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('targets production; pass --allow-production');
+    const allowed = await gameday(['plan', file, '--allow-production']).done;
+    expect(allowed.code).toBe(0);
+    await target.stop();
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * Runs against a real Temporal dev server and a real Toxiproxy server, with an in-process worker:
+ * what a run does to the Toxiproxy server, observed from the server itself.
+ */
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abortSignal, statusQuery } from '../../workflows/messages';
+import {
+  experimentFor,
+  finished,
+  observeProxy,
+  proxyState,
+  type RunningWorker,
+  startExperiment,
+  startTarget,
+  startWorker,
+  testClient,
+  uniqueName,
+  waitFor,
+} from '../helpers';
+
+const taskQueue = uniqueName('run-tests');
+let worker: RunningWorker;
+let client: Client;
+
+beforeAll(async () => {
+  worker = await startWorker(taskQueue);
+  client = await testClient();
+});
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+});
+
+describe('a run', () => {
+  it('passes, with the toxic on the server during its phase and gone after', async () => {
+    const target = await startTarget();
+    const observer = observeProxy(target.proxy);
+    const { handle, plan } = await startExperiment(client, experimentFor(target), taskQueue);
+    const result = await finished(handle);
+    const seen = await observer.stop();
+    await target.stop();
+
+    expect(result.verdict).toBe('passed');
+    const toxic = plan.phases[0]?.faults[0]?.toxiproxy;
+    expect(toxic?.action === 'toxic' && toxic.toxic.name).toBe(`gameday.${plan.runId}.svc-latency`);
+    const withToxic = seen.filter((s) => s.toxics.includes(`gameday.${plan.runId}.svc-latency`));
+    expect(withToxic.length).toBeGreaterThan(10);
+    expect(seen.at(-1)?.toxics).toEqual([]);
+
+    const fault = result.journal.faults[0];
+    expect(fault?.status).toBe('reverted');
+    const firstSeen = withToxic[0]?.at ?? 0;
+    const lastSeen = withToxic.at(-1)?.at ?? 0;
+    // The toxic was there for about the phase's 2s, and the journal's times agree with the server.
+    expect(lastSeen - firstSeen).toBeGreaterThan(1_500);
+    expect(fault?.injectedAt).toBeLessThanOrEqual(firstSeen + 50);
+    expect(fault?.revertedAt).toBeGreaterThanOrEqual(lastSeen - 50);
+    // Latency rose during the phase (50ms toxic) and returned after.
+    expect(result.journal.phases[0]?.watch).not.toBeNull();
+    expect(result.journal.steadyStateAfter?.ok).toBe(true);
+    expect(result.journal.recovery.recoveredAfterMs).not.toBeNull();
+  });
+
+  it('is not-started when the steady state fails before, and the server never sees a toxic', async () => {
+    const target = await startTarget();
+    target.setMode('fail');
+    const observer = observeProxy(target.proxy, 10);
+    const { handle } = await startExperiment(client, experimentFor(target), taskQueue);
+    const result = await finished(handle);
+    const seen = await observer.stop();
+    await target.stop();
+
+    expect(result.verdict).toBe('not-started');
+    expect(result.journal.faults).toEqual([]);
+    expect(result.journal.phases).toEqual([]);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.every((s) => s.toxics.length === 0 && s.enabled)).toBe(true);
+  });
+
+  it('aborts on a guardrail breach and leaves nothing behind', async () => {
+    const target = await startTarget();
+    const experiment = experimentFor(target, {
+      guardrails: [
+        { name: 'svc-up', probe: 'svc-ok', every: '25ms', window: 4, abortWhen: { consecutiveFailures: 3 } },
+      ],
+      phases: [
+        {
+          name: 'outage',
+          duration: '20s',
+          faults: [{ name: 'svc-down', toxiproxy: { proxy: target.proxy, down: true } }],
+        },
+      ],
+    });
+    const started = Date.now();
+    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const result = await finished(handle);
+    const state = await proxyState(target.proxy);
+    await target.stop();
+
+    expect(result.verdict).toBe('aborted');
+    expect(result.reason).toMatch(/guardrail svc-up breached: consecutiveFailures/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(state).toEqual({ enabled: true, toxics: [] });
+    const breach = result.journal.phases[0]?.watch?.breach;
+    expect(breach?.measure).toBe('consecutiveFailures');
+    expect(result.journal.faults[0]?.revertedAt).toBeGreaterThanOrEqual(breach?.decidedAt ?? Infinity);
+  });
+
+  it('aborts on the abort signal, reverting what is injected', async () => {
+    const target = await startTarget();
+    const experiment = experimentFor(target, {
+      phases: [
+        {
+          name: 'long',
+          duration: '60s',
+          faults: [
+            { name: 'svc-reset', toxiproxy: { proxy: target.proxy, toxic: 'reset_peer', attributes: {} } },
+          ],
+        },
+      ],
+    });
+    const { handle, plan } = await startExperiment(client, experiment, taskQueue);
+    const toxic = `gameday.${plan.runId}.svc-reset`;
+    await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), { what: 'the toxic' });
+    await handle.signal(abortSignal, { reason: 'customers are hurting', by: 'oncall' });
+    const result = await finished(handle);
+    const state = await proxyState(target.proxy);
+    await target.stop();
+
+    expect(result.verdict).toBe('aborted');
+    expect(result.reason).toBe('abort by oncall: customers are hurting');
+    expect(state.toxics).toEqual([]);
+    expect(result.journal.signals).toMatchObject([
+      { type: 'abort', by: 'oncall', reason: 'customers are hurting' },
+    ]);
+  });
+
+  it('reverts when the workflow is cancelled', async () => {
+    const target = await startTarget();
+    const experiment = experimentFor(target, {
+      phases: [
+        {
+          name: 'long',
+          duration: '60s',
+          faults: [{ name: 'svc-down', toxiproxy: { proxy: target.proxy, down: true } }],
+        },
+      ],
+    });
+    const { handle } = await startExperiment(client, experiment, taskQueue);
+    await waitFor(async () => !(await proxyState(target.proxy)).enabled, {
+      what: 'the proxy to be disabled',
+    });
+    await handle.cancel();
+    const result = await finished(handle);
+    const state = await proxyState(target.proxy);
+    await target.stop();
+
+    expect(result.verdict).toBe('aborted');
+    expect(result.reason).toMatch(/cancel/);
+    expect(state.enabled).toBe(true);
+  });
+
+  it('reports in status what it is doing and what is injected', async () => {
+    const target = await startTarget();
+    const experiment = experimentFor(target, {
+      guardrails: [
+        { name: 'svc-up', probe: 'svc-ok', every: '50ms', window: 5, abortWhen: { errorRate: 0.9 } },
+      ],
+      phases: [
+        {
+          name: 'slow',
+          duration: '30s',
+          faults: [
+            {
+              name: 'svc-latency',
+              toxiproxy: { proxy: target.proxy, toxic: 'latency', attributes: { latency: 20 } },
+            },
+          ],
+        },
+      ],
+    });
+    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const status = await waitFor(
+      async () => {
+        const s = await handle.query(statusQuery);
+        return s.stage === 'watching' && s.faults[0]?.status === 'injected' ? s : null;
+      },
+      { what: 'the phase to be watched' },
+    );
+    expect(status.phase).toMatchObject({ name: 'slow', index: 0, count: 1 });
+    expect(status.phase?.endsAt).toBeGreaterThan(Date.now());
+    await handle.signal(abortSignal, { reason: 'enough', by: 'test' });
+    const result = await finished(handle);
+    await target.stop();
+    expect(result.verdict).toBe('aborted');
+  });
+});
