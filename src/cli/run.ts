@@ -19,7 +19,7 @@ import { localTemporal } from '../temporal/embedded';
 import { readRun } from '../temporal/run-status';
 import { type RunHandle, startRun } from '../temporal/start-run';
 import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
-import { CliError, EXIT, exitCodeFor } from './exit-codes';
+import { EXIT, exitCodeFor } from './exit-codes';
 import { faultLine, phaseLine, statusBlock, verdictText } from './format';
 import { taskQueue } from './task-queue';
 
