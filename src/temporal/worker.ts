@@ -24,6 +24,8 @@ export function installQuietRuntime(): void {
   Runtime.install({
     // gameday handles Ctrl-C and SIGTERM itself: a run must roll back before its worker stops.
     shutdownSignals: [],
+    // The native core's own warnings (failed workflow tasks, say) go through the logger below too.
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
       process.stderr.write(`temporal ${level.toLowerCase()}: ${message}${describeMeta(meta)}\n`);
     }),

@@ -1,0 +1,21 @@
+/**
+ * Recorded histories of full runs replay against the current workflow code: a change that would
+ * make a run in flight take a different path on another worker fails here, not in production.
+ * Re-record with `npx tsx scripts/record-history.ts` only when breaking old runs is intended.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/tools';
+import { inject } from 'vitest';
+
+const histories = ['passed.json', 'aborted-by-guardrail.json'];
+
+describe('recorded histories', () => {
+  it.each(histories)('%s replays without nondeterminism', async (file) => {
+    const history = JSON.parse(await readFile(join(PROJECT_ROOT, 'test/fixtures/histories', file), 'utf8'));
+    expect(history.events.length).toBeGreaterThan(20);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history);
+  });
+});
