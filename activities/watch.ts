@@ -61,6 +61,8 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
         ),
       ),
     ];
+    // Heartbeat at once too: the next attempt should know this worker was here even if it dies now.
+    context.heartbeat(compact(progress));
     const heartbeat = setInterval(() => context.heartbeat(compact(progress)), HEARTBEAT_EVERY_MS);
     const phaseEnd = setTimeout(() => finish(() => resolve(null)), Math.max(0, input.endsAt - Date.now()));
     const onCancel = () => finish(() => reject(context.cancellationSignal.reason));

@@ -11,8 +11,8 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { planRun } from '../src/experiment/plan';
 import { parseExperiment } from '../src/experiment/load';
+import { planRun } from '../src/experiment/plan';
 import { freePort } from '../src/lab/ports';
 import { startToxiproxy } from '../src/lab/toxiproxy-server';
 import { startDevServer } from '../src/temporal/dev-server';
@@ -27,7 +27,7 @@ const [temporal, toxiproxy] = await Promise.all([
   freePort().then((port) => startDevServer({ port })),
   freePort().then((port) => startToxiproxy(port)),
 ]);
-let failing = false;
+const failing = false;
 const service = createServer((request, response) => {
   if (request.method === 'POST') response.writeHead(204).end();
   else response.writeHead(failing ? 503 : 200).end();
@@ -89,7 +89,13 @@ await worker.runUntil(async () => {
     ['aborted-by-guardrail.json', breaching],
   ] as const) {
     const runId = `recorded-${file.replace('.json', '')}`;
-    const plan = planRun(source, { runId, file: `${source.name}.yaml`, sha256: '0', outDir: join('/tmp', runId), env: {} });
+    const plan = planRun(source, {
+      runId,
+      file: `${source.name}.yaml`,
+      sha256: '0',
+      outDir: join('/tmp', runId),
+      env: {},
+    });
     const handle = await startRun(client, plan, 'record');
     const result = await handle.result();
     if (result.outcome !== 'finished') throw new Error(`${runId} ended ${result.outcome}`);

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { inject, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 import { loadExperiment } from '../src/experiment/load';
 import { planRun } from '../src/experiment/plan';
@@ -74,11 +74,19 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export async function startTarget(prefix = 'svc', { declareOnly = false } = {}): Promise<Target> {
+export async function startTarget(
+  prefix = 'svc',
+  {
+    declareOnly = false,
+    requireAuthorization,
+  }: { declareOnly?: boolean; requireAuthorization?: string } = {},
+): Promise<Target> {
   let mode: UpstreamMode = 'ok';
   let changedAt = Date.now();
-  const server: Server = createServer((_request, response) => {
-    if (mode === 'ok') response.writeHead(200).end('ok');
+  const server: Server = createServer((request, response) => {
+    if (requireAuthorization && request.headers.authorization !== requireAuthorization)
+      response.writeHead(401).end();
+    else if (mode === 'ok') response.writeHead(200).end('ok');
     else response.writeHead(503).end('failing');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -247,7 +255,7 @@ export function gameday(
 ): CliProcess {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/gameday.js'), ...args], {
     cwd: cwd ?? PROJECT_ROOT,
-    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env },
+    env: definedOnly({ ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -260,6 +268,10 @@ export function gameday(
   });
   const done = new Promise<CliResult>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  // A test that fails half way must not leave its CLI processes running.
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return { child, done, output: () => stdout + stderr };
 }
@@ -288,4 +300,11 @@ export async function finished(handle: RunHandle): Promise<Extract<RunResult, { 
   const result = await handle.result();
   if (result.outcome !== 'finished') throw new Error(`run ended ${result.outcome}`);
   return result;
+}
+
+/** An environment without the variables set to undefined, so a test can unset one. */
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

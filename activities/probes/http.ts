@@ -12,13 +12,22 @@ export async function sampleHttp(
   const at = Date.now();
   const started = performance.now();
   const elapsed = () => performance.now() - started;
-  const timeout = AbortSignal.timeout(request.timeoutMs);
+  // One controller per request, unhooked from the caller's signal when done: a probe sampling for
+  // hours must not pile listeners onto the signal it shares with every other request.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, request.timeoutMs);
+  const onCallerAbort = () => controller.abort();
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
     const response = await fetch(request.url, {
       method: request.method,
       headers: resolveHeaders(request.headers),
       body: request.body,
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      signal: controller.signal,
       redirect: 'manual',
     });
     await response.arrayBuffer();
@@ -33,10 +42,13 @@ export async function sampleHttp(
       ...(ok ? {} : { error: `status ${response.status}` }),
     };
   } catch (error) {
-    const message = timeout.aborted
+    const message = timedOut
       ? `timeout after ${formatDuration(request.timeoutMs)}`
       : describeFetchError(error);
     return { at, ok: false, latencyMs: elapsed(), error: message };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onCallerAbort);
   }
 }
 

@@ -3,6 +3,7 @@
  * the previous one: a dependency that hangs must not slow the probe down, or a guardrail would
  * notice an outage later the worse the outage is.
  */
+import { setMaxListeners } from 'node:events';
 import type { ProbePlan } from '../../src/experiment/plan';
 import { takeSample } from './index';
 import type { Sample } from './samples';
@@ -21,6 +22,7 @@ export function startSampler(
   options: { count?: number; onDone?: () => void } = {},
 ): Sampler {
   const controller = new AbortController();
+  setMaxListeners(MAX_IN_FLIGHT + 8, controller.signal);
   const startedAt = Date.now();
   let fired = 0;
   let settled = 0;

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../src/lab/ports';
 import { startToxiproxy } from '../../src/lab/toxiproxy-server';
 import type { Journal } from '../../src/report/journal';
@@ -144,6 +144,10 @@ describe('gameday run when Toxiproxy goes away during rollback', () => {
     const port = await freePort();
     const server = await startToxiproxy(port);
     const target = await startTarget('own', { declareOnly: true });
+    onTestFinished(async () => {
+      await server.stop();
+      await target.stop();
+    });
     return { port, server, target };
   }
 
@@ -189,6 +193,7 @@ describe('gameday run when Toxiproxy goes away during rollback', () => {
     );
 
     const restarted = await startToxiproxy(own.port);
+    onTestFinished(() => restarted.stop());
     const { code } = await run.done;
     expect(code).toBe(2);
     const journal = await readJournal(out, runId);

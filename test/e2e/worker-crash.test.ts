@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/report/journal';
+import { readRun } from '../../src/temporal/run-status';
 import {
   type CliProcess,
   cliEnv,
@@ -15,6 +16,7 @@ import {
   proxyState,
   scratchDir,
   startTarget,
+  testClient,
   uniqueName,
   waitFor,
   writeExperiment,
@@ -58,7 +60,16 @@ describe('a worker killed with SIGKILL mid-phase', () => {
     const first = await startWorkerProcess(env);
     const run = gameday(['run', file, '--out', out, '--id', runId], env);
     await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), { what: 'the toxic' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Mid-phase for real: the watch has sampled and its heartbeat reached the server.
+    const client = await testClient();
+    await waitFor(
+      async () => {
+        const view = await readRun(client, runId);
+        return view.state === 'running' && view.live.some((summary) => summary.samples > 0);
+      },
+      { what: 'the watch to heartbeat samples' },
+    );
+    await client.connection.close();
 
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');

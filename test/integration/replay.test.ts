@@ -6,9 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/tools';
-import { inject } from 'vitest';
 
 const histories = ['passed.json', 'aborted-by-guardrail.json'];
 

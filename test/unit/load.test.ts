@@ -40,24 +40,33 @@ describe('loading an experiment', () => {
       'slicer, attributes: { average_size: 10, size_variation: 2, delay: 5 }',
       'limit_data, attributes: { bytes: 100 }',
     ];
-    const faults = toxics.map((t, i) => `      - { name: f${i}, toxiproxy: { proxy: x, stream: upstream, toxicity: 0.5, toxic: ${t} } }`);
+    const faults = toxics.map(
+      (t, i) =>
+        `      - { name: f${i}, toxiproxy: { proxy: x, stream: upstream, toxicity: 0.5, toxic: ${t} } }`,
+    );
     const source = `${base}phases:\n  - name: p\n    duration: 1s\n    faults:\n${faults.join('\n')}\n      - { name: down, toxiproxy: { proxy: x, down: true } }\n`;
     expect(problems(source)).toEqual([]);
   });
 
   it('names the fault provider rule when none or two are given', () => {
     const source = `${base}phases:\n  - name: p\n    duration: 1s\n    faults:\n      - { name: f }\n`;
-    expect(problems(source)).toEqual(['e.yaml:12:9  phases[0].faults[0]  needs exactly one fault provider (toxiproxy)']);
+    expect(problems(source)).toEqual([
+      'e.yaml:12:9  phases[0].faults[0]  needs exactly one fault provider (toxiproxy)',
+    ]);
   });
 
   it('reports a toxic attribute that does not belong to its type, at the key', () => {
     const source = `${base}phases:\n  - name: p\n    duration: 1s\n    faults:\n      - name: f\n        toxiproxy: { proxy: x, toxic: latency, attributes: { latency: 1, rate: 2 } }\n`;
-    expect(problems(source)).toEqual(['e.yaml:13:74  phases[0].faults[0].toxiproxy.attributes.rate  unknown key "rate"']);
+    expect(problems(source)).toEqual([
+      'e.yaml:13:74  phases[0].faults[0].toxiproxy.attributes.rate  unknown key "rate"',
+    ]);
   });
 
   it('says `down` must be true rather than listing toxic types', () => {
     const source = `${base}phases:\n  - name: p\n    duration: 1s\n    faults:\n      - { name: f, toxiproxy: { proxy: x, down: false } }\n`;
-    expect(problems(source)).toEqual(['e.yaml:12:49  phases[0].faults[0].toxiproxy.down  expected true, got false']);
+    expect(problems(source)).toEqual([
+      'e.yaml:12:49  phases[0].faults[0].toxiproxy.down  expected true, got false',
+    ]);
   });
 
   it('reports several problems at once, in file order', () => {
@@ -72,7 +81,9 @@ describe('loading an experiment', () => {
   });
 
   it('refuses duplicate keys', () => {
-    expect(problems(`${base}phases: []\nphases: []\n`)[0]).toMatch(/^e\.yaml:9:1 {2}\(file\) {2}Map keys must be unique/);
+    expect(problems(`${base}phases: []\nphases: []\n`)[0]).toMatch(
+      /^e\.yaml:9:1 {2}\(file\) {2}Map keys must be unique/,
+    );
   });
 
   it('refuses a guardrail whose abortWhen names nothing', () => {

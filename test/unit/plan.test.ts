@@ -55,7 +55,11 @@ describe('planning a run', () => {
         },
       },
     });
-    expect(plan.phases[1]?.faults[0]?.toxiproxy).toEqual({ action: 'down', url: 'http://127.0.0.1:8474', proxy: 'db' });
+    expect(plan.phases[1]?.faults[0]?.toxiproxy).toEqual({
+      action: 'down',
+      url: 'http://127.0.0.1:8474',
+      proxy: 'db',
+    });
   });
 
   it('resolves probes, guardrails and tolerances to milliseconds', () => {
@@ -68,7 +72,9 @@ describe('planning a run', () => {
   });
 
   it('keeps ${VAR} references in headers for the worker to resolve', () => {
-    expect(planRun(experiment(), options).steadyState[0]?.http.headers).toEqual({ Authorization: 'Bearer ${TOKEN}' });
+    expect(planRun(experiment(), options).steadyState[0]?.http.headers).toEqual({
+      Authorization: 'Bearer ${TOKEN}',
+    });
   });
 
   it('lets TOXIPROXY_URL override the file', () => {

@@ -15,20 +15,29 @@ describe('summaries', () => {
       { message: 'connection refused', count: 2 },
       { message: 'status 503', count: 1 },
     ]);
-    expect(summary.buckets).toEqual([{ at: 0, samples: 6, errors: 3, p50: expect.any(Number), p99: expect.any(Number) }]);
+    expect(summary.buckets).toEqual([
+      { at: 0, samples: 6, errors: 3, p50: expect.any(Number), p99: expect.any(Number) },
+    ]);
   });
 });
 
 describe('tolerances', () => {
   it('holds when every measured value is at most its limit', () => {
     const samples = [ok(0, 10), ok(1, 20), ok(2, 30)];
-    const checks = checkTolerance(summarize('p', samples, 1_000), samples, { status: [200], latencyP99Ms: 30, errorRate: 0 });
+    const checks = checkTolerance(summarize('p', samples, 1_000), samples, {
+      status: [200],
+      latencyP99Ms: 30,
+      errorRate: 0,
+    });
     expect(checks.every((c) => c.ok)).toBe(true);
   });
 
   it('fails on an unexpected status, on a sample with no response, or on latency', () => {
     const samples = [ok(0, 50), { ...ok(1), status: 500, ok: false }, bad(2)];
-    const checks = checkTolerance(summarize('p', samples, 1_000), samples, { status: [200], latencyP99Ms: 20 });
+    const checks = checkTolerance(summarize('p', samples, 1_000), samples, {
+      status: [200],
+      latencyP99Ms: 20,
+    });
     expect(checks).toEqual([
       { measure: 'status', limit: [200], measured: [200, 500], ok: false },
       { measure: 'latencyP99', limit: 20, measured: expect.any(Number), ok: false },
@@ -46,7 +55,13 @@ describe('tolerances', () => {
 describe('guardrail breaches', () => {
   it('breach on consecutive failures without waiting for a full window', () => {
     const breach = findBreach(guardrail({ consecutiveFailures: 2 }, 10), [ok(0), bad(10), bad(20)], 30);
-    expect(breach).toMatchObject({ measure: 'consecutiveFailures', measured: 2, threshold: 2, decidedAt: 30, firstFailingSampleAt: 10 });
+    expect(breach).toMatchObject({
+      measure: 'consecutiveFailures',
+      measured: 2,
+      threshold: 2,
+      decidedAt: 30,
+      firstFailingSampleAt: 10,
+    });
   });
 
   it('judge errorRate on a full window only, and at or past the threshold', () => {
@@ -66,7 +81,10 @@ describe('guardrail breaches', () => {
 
   it('breach on window p99 latency', () => {
     const samples = [ok(0, 10), ok(1, 10), ok(2, 10), ok(3, 900)];
-    expect(findBreach(guardrail({ latencyP99Ms: 500 }), samples, 4)).toMatchObject({ measure: 'latencyP99', threshold: 500 });
+    expect(findBreach(guardrail({ latencyP99Ms: 500 }), samples, 4)).toMatchObject({
+      measure: 'latencyP99',
+      threshold: 500,
+    });
     expect(findBreach(guardrail({ latencyP99Ms: 1_000 }), samples, 4)).toBeNull();
   });
 });

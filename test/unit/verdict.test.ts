@@ -4,11 +4,35 @@ import type { RunPlan } from '../../src/experiment/plan';
 import type { FaultHandle, HypothesisCheck, SteadyStateResult, WatchResult } from '../../src/report/journal';
 import { RunState } from '../../workflows/run-state';
 
-const plan = { runId: 'r', phases: [{ name: 'p', durationMs: 1, faults: [], expectations: [] }], recovery: { withinMs: 1_000 } } as unknown as RunPlan;
-const handle: FaultHandle = { name: 'f', phase: 'p', provider: 'toxiproxy', toxiproxy: { action: 'down', url: 'http://t', proxy: 'x' } };
-const steady = (ok: boolean): SteadyStateResult => ({ ok, startedAt: 0, endedAt: 0, attempts: 1, probes: [] });
+const plan = {
+  runId: 'r',
+  phases: [{ name: 'p', durationMs: 1, faults: [], expectations: [] }],
+  recovery: { withinMs: 1_000 },
+} as unknown as RunPlan;
+const handle: FaultHandle = {
+  name: 'f',
+  phase: 'p',
+  provider: 'toxiproxy',
+  toxiproxy: { action: 'down', url: 'http://t', proxy: 'x' },
+};
+const steady = (ok: boolean): SteadyStateResult => ({
+  ok,
+  startedAt: 0,
+  endedAt: 0,
+  attempts: 1,
+  probes: [],
+});
 const check = (ok: boolean) => ({ probe: 'ok', ok, checks: [], summary: {} }) as unknown as HypothesisCheck;
-const watch = (ok: boolean): WatchResult => ({ phase: 'p', startedAt: 0, endedAt: 0, guardrails: [], expectations: [check(ok)], breach: null, attempts: 1, workers: [] });
+const watch = (ok: boolean): WatchResult => ({
+  phase: 'p',
+  startedAt: 0,
+  endedAt: 0,
+  guardrails: [],
+  expectations: [check(ok)],
+  breach: null,
+  attempts: 1,
+  workers: [],
+});
 
 function ranPhase(expectationHeld = true): RunState {
   const run = new RunState(plan);
@@ -27,7 +51,10 @@ describe('verdicts', () => {
   });
 
   it('deviated: an expectation failed, or steady state did not return in time', () => {
-    expect(ranPhase(false).decide()).toEqual({ verdict: 'deviated', reason: 'phase expectation failed: p/ok' });
+    expect(ranPhase(false).decide()).toEqual({
+      verdict: 'deviated',
+      reason: 'phase expectation failed: p/ok',
+    });
     const slow = ranPhase();
     slow.steadyStateAfter = steady(false);
     expect(slow.decide().verdict).toBe('deviated');
@@ -35,7 +62,15 @@ describe('verdicts', () => {
 
   it('aborted: a breach, an abort or a failure, once rollback completed', () => {
     const breached = ranPhase(false);
-    breached.breach = { guardrail: 'g', probe: 'ok', measure: 'errorRate', measured: 1, threshold: 0.5, decidedAt: 0, firstFailingSampleAt: 0 };
+    breached.breach = {
+      guardrail: 'g',
+      probe: 'ok',
+      measure: 'errorRate',
+      measured: 1,
+      threshold: 0.5,
+      decidedAt: 0,
+      firstFailingSampleAt: 0,
+    };
     expect(breached.decide().verdict).toBe('aborted');
     const aborted = ranPhase();
     aborted.requestAbort({ type: 'abort', at: 0, by: 'me', reason: 'why' });
@@ -48,7 +83,9 @@ describe('verdicts', () => {
     const fault = stuck.faults[0];
     if (fault) Object.assign(fault, { status: 'revert-failed', lastRevertError: 'unreachable' });
     expect(stuck.decide().verdict).toBe('rollback-failed');
-    expect(stuck.remaining()).toEqual([{ what: 'fault f', detail: 'toxiproxy http://t proxy x disabled; last error: unreachable' }]);
+    expect(stuck.remaining()).toEqual([
+      { what: 'fault f', detail: 'toxiproxy http://t proxy x disabled; last error: unreachable' },
+    ]);
   });
 
   it('not-started: steady state failed before, nothing injected', () => {
