@@ -66,13 +66,18 @@ export function startSampler(
 export function collectSamples(probe: ProbePlan, signal?: AbortSignal): Promise<Sample[]> {
   return new Promise((resolve, reject) => {
     const samples: Sample[] = [];
+    const onAbort = () => {
+      sampler.stop();
+      reject(signal?.reason);
+    };
     const sampler = startSampler(probe, probe.sample.everyMs, (sample) => samples.push(sample), {
       count: probe.sample.count,
-      onDone: () => resolve(samples.sort((a, b) => a.at - b.at)),
+      onDone: () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(samples.sort((a, b) => a.at - b.at));
+      },
     });
-    signal?.addEventListener('abort', () => {
-      sampler.stop();
-      reject(signal.reason);
-    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
