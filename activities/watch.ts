@@ -79,7 +79,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
 
   const bucketMs = bucketWidth(input.endsAt - input.startedAt);
   const guardrails: ProbeSummary[] = input.guardrails.map((guardrail) =>
-    summarize(guardrail.probe.name, ordered(progress.guardrails[guardrail.name]), bucketMs),
+    summarize(guardrail.name, ordered(progress.guardrails[guardrail.name]), bucketMs),
   );
   const expectations: HypothesisCheck[] = input.expectations.map((expectation, i) => {
     const samples = ordered(progress.expectations[i]);

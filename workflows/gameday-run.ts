@@ -54,7 +54,7 @@ async function runExperiment(run: RunState): Promise<void> {
     probes: run.plan.steadyState,
     deadline: Date.now(),
   });
-  run.latest = run.steadyStateBefore.probes.map((p) => p.summary);
+  run.showSteadyState(run.steadyStateBefore);
   if (!run.steadyStateBefore.ok) {
     run.log('steady-state.failed', 'steady state did not hold before any fault; nothing will be injected');
     return;
@@ -201,7 +201,7 @@ async function finish(run: RunState, lock: HeldLock): Promise<RunResult> {
         deadline: rolledBackAt + run.plan.recovery.withinMs,
         since: rolledBackAt,
       });
-      run.latest = run.steadyStateAfter.probes.map((p) => p.summary);
+      run.showSteadyState(run.steadyStateAfter);
     } catch (error) {
       run.log('steady-state.error', messageOf(error));
     }

@@ -89,10 +89,19 @@ export class RunState {
     return record;
   }
 
+  showSteadyState(result: SteadyStateResult): void {
+    this.latest = result.probes.map((p) => ({ ...p.summary, probe: `steady state ${p.probe}` }));
+  }
+
   endPhase(record: PhaseRecord, watch: WatchResult | null): void {
     record.endedAt = Date.now();
     record.watch = watch;
-    if (watch) this.latest = [...watch.guardrails, ...watch.expectations.map((e) => e.summary)];
+    if (watch) {
+      this.latest = [
+        ...watch.guardrails.map((summary) => ({ ...summary, probe: `guardrail ${summary.probe}` })),
+        ...watch.expectations.map((e) => ({ ...e.summary, probe: `expect ${e.probe}` })),
+      ];
+    }
     this.log('phase.ended', record.name);
   }
 

@@ -40,6 +40,7 @@ export function faultLine(fault: FaultRecord): string {
 }
 
 export function probeLine(summary: ProbeSummary): string {
+  if (summary.samples === 0) return `${summary.probe}: no samples yet`;
   const latency = summary.latencyMs
     ? `p50 ${summary.latencyMs.p50}ms p99 ${summary.latencyMs.p99}ms`
     : 'no samples';

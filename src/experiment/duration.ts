@@ -23,5 +23,5 @@ export function formatDuration(ms: number): string {
 }
 
 function trim(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0+$/, '');
+  return Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, '');
 }

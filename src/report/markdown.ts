@@ -29,8 +29,12 @@ export function renderMarkdown(journal: Journal): string {
   }
 
   lines.push('## Steady state', '');
-  lines.push(...hypothesisTable('before', journal.steadyStateBefore?.probes ?? []));
-  lines.push(...hypothesisTable('after', journal.steadyStateAfter?.probes ?? []));
+  lines.push(
+    ...hypothesisTable([
+      ...(journal.steadyStateBefore?.probes ?? []).map((check) => ['before', check] as const),
+      ...(journal.steadyStateAfter?.probes ?? []).map((check) => ['after', check] as const),
+    ]),
+  );
   lines.push('');
 
   lines.push('## Phases', '');
@@ -49,8 +53,10 @@ export function renderMarkdown(journal: Journal): string {
     if (watch && watch.attempts > 1)
       lines.push(`- the watch resumed after a worker was lost (${watch.attempts} attempts)`);
     lines.push('');
-    if (watch?.guardrails.length) lines.push(...summaryTable('guardrail probe', watch.guardrails), '');
-    if (watch?.expectations.length) lines.push(...hypothesisTable('expectation', watch.expectations), '');
+    if (watch?.guardrails.length) lines.push(...summaryTable('guardrail', watch.guardrails), '');
+    if (watch?.expectations.length) {
+      lines.push(...hypothesisTable(watch.expectations.map((check) => ['expectation', check] as const)), '');
+    }
   }
 
   lines.push('## Faults', '');
@@ -88,15 +94,18 @@ export function renderMarkdown(journal: Journal): string {
   return lines.join('\n');
 }
 
-function hypothesisTable(label: string, checks: HypothesisCheck[]): string[] {
-  if (checks.length === 0) return [];
-  const rows = checks.map((check) => {
-    const failed = check.checks
-      .filter((c) => !c.ok)
-      .map((c) => `${c.measure} ${JSON.stringify(c.measured)} > ${JSON.stringify(c.limit)}`);
-    return `| ${label} | ${check.probe} | ${check.ok ? 'held' : 'FAILED'} | ${figures(check.summary)} | ${failed.join('; ')} |`;
-  });
-  return ['| when | probe | result | measured | why |', '|---|---|---|---|---|', ...rows];
+function hypothesisTable(rows: (readonly [string, HypothesisCheck])[]): string[] {
+  if (rows.length === 0) return ['(not checked)'];
+  return [
+    '| when | probe | result | measured | why |',
+    '|---|---|---|---|---|',
+    ...rows.map(([when, check]) => {
+      const failed = check.checks
+        .filter((c) => !c.ok)
+        .map((c) => `${c.measure} ${JSON.stringify(c.measured)} > ${JSON.stringify(c.limit)}`);
+      return `| ${when} | ${check.probe} | ${check.ok ? 'held' : 'FAILED'} | ${figures(check.summary)} | ${failed.join('; ')} |`;
+    }),
+  ];
 }
 
 function summaryTable(label: string, summaries: ProbeSummary[]): string[] {

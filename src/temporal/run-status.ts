@@ -48,7 +48,7 @@ export async function readRun(client: Client, runId: string): Promise<RunView> {
     if (activity.activityType?.name !== 'watchPhase' || !payload) continue;
     const progress = defaultPayloadConverter.fromPayload<WatchProgress>(payload);
     for (const [name, samples] of Object.entries(progress.guardrails)) {
-      live.push({ ...summarize(name, samples, bucketWidth(60_000)), buckets: [] });
+      live.push({ ...summarize(`guardrail ${name}`, samples, bucketWidth(60_000)), buckets: [] });
     }
   }
   const pending = pendingActivities.map((activity) => ({

@@ -92,6 +92,25 @@ describe('gameday run', () => {
     await target.stop();
   });
 
+  it('asks the run to abort on Ctrl-C and waits for the rollback (exit 2)', async () => {
+    const target = await startTarget();
+    const file = await writeExperiment(
+      longPhase(target, { proxy: target.proxy, toxic: 'timeout', attributes: { timeout: 0 } }),
+    );
+    const out = await scratchDir('out');
+    const runId = uniqueName('ctrl-c');
+    const run = gameday(['run', '--local', file, '--out', out, '--id', runId], cliEnv(uniqueName('q')));
+    await waitFor(async () => (await proxyState(target.proxy)).toxics.length > 0, { what: 'the toxic' });
+
+    run.child.kill('SIGINT');
+    const { code, stdout } = await run.done;
+    expect(stdout).toContain('aborting: every fault is being rolled back');
+    expect(stdout).toMatch(/ABORTED abort by .*: interrupted from the terminal \(Ctrl-C\)/);
+    expect(code).toBe(2);
+    expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
+    await target.stop();
+  });
+
   it('refuses a second run of the same experiment while one is in progress (exit 75), naming it', async () => {
     const target = await startTarget();
     const file = await writeExperiment(
