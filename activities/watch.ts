@@ -31,8 +31,11 @@ export interface WatchProgress {
 }
 
 const HEARTBEAT_EVERY_MS = 500;
-/** Samples per probe carried in a heartbeat; beyond it every other old sample is dropped. */
-const HEARTBEAT_SAMPLE_CAP = 2_000;
+/**
+ * Samples carried in a heartbeat, over all probes: about 600 KB of JSON, well under Temporal's
+ * 2 MB limit on heartbeat details. A resumed watch sees older samples thinned out.
+ */
+const HEARTBEAT_SAMPLE_BUDGET = 8_000;
 
 export async function watchPhase(input: WatchInput): Promise<WatchResult> {
   const context = Context.current();
@@ -102,15 +105,27 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
 const ordered = (samples: Sample[] | undefined): Sample[] => [...(samples ?? [])].sort((a, b) => a.at - b.at);
 
 function compact(progress: WatchProgress): WatchProgress {
-  const thin = (samples: Sample[]) => {
-    if (samples.length <= HEARTBEAT_SAMPLE_CAP) return samples;
-    const excess = samples.length - HEARTBEAT_SAMPLE_CAP;
-    const old = samples.slice(0, excess * 2).filter((_, i) => i % 2 === 0);
-    return [...old, ...samples.slice(excess * 2)];
-  };
+  const samplers = Object.keys(progress.guardrails).length + progress.expectations.length;
+  const cap = Math.max(200, Math.floor(HEARTBEAT_SAMPLE_BUDGET / Math.max(1, samplers)));
   return {
     ...progress,
-    guardrails: Object.fromEntries(Object.entries(progress.guardrails).map(([name, s]) => [name, thin(s)])),
-    expectations: progress.expectations.map(thin),
+    guardrails: Object.fromEntries(
+      Object.entries(progress.guardrails).map(([name, s]) => [name, thin(s, cap)]),
+    ),
+    expectations: progress.expectations.map((s) => thin(s, cap)),
   };
+}
+
+/**
+ * At most `cap` samples: the newest half as they are (guardrail windows and failure runs live
+ * there), the older ones spread evenly over the other half.
+ */
+export function thin(samples: Sample[], cap: number): Sample[] {
+  if (samples.length <= cap) return samples;
+  const keepRecent = Math.floor(cap / 2);
+  const older = samples.slice(0, samples.length - keepRecent);
+  const olderSlots = cap - keepRecent;
+  const step = older.length / olderSlots;
+  const keptOlder = Array.from({ length: olderSlots }, (_, i) => older[Math.floor(i * step)] as Sample);
+  return [...keptOlder, ...samples.slice(samples.length - keepRecent)];
 }

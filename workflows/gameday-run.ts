@@ -12,13 +12,14 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   isCancellation,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
 import type { FaultRecord } from '../src/report/journal';
 import { acquireRunLock, type HeldLock } from './lock';
-import { abortSignal, type RunInput, type RunResult, statusQuery } from './messages';
+import { type AbortRequest, abortSignal, type RunInput, type RunResult, statusQuery } from './messages';
 import { activities, cancellableWatch } from './proxies';
 import { describeHandle, RunState } from './run-state';
 
@@ -26,8 +27,16 @@ export async function gamedayRun(plan: RunInput): Promise<RunResult> {
   const run = new RunState(plan);
   const experiment = new CancellationScope();
   setHandler(statusQuery, () => run.status());
-  setHandler(abortSignal, ({ reason, by }) => {
-    run.requestAbort({ type: 'abort', at: Date.now(), by, reason });
+  setHandler(abortSignal, (request) => {
+    // Signals can come from any client (the Temporal UI, its CLI) with any payload; a handler that
+    // threw would fail every workflow task from then on and the run could never roll back.
+    const { reason, by } = (request ?? {}) as Partial<AbortRequest>;
+    run.requestAbort({
+      type: 'abort',
+      at: Date.now(),
+      by: typeof by === 'string' && by ? by : 'unknown',
+      reason: typeof reason === 'string' && reason ? reason : 'no reason given',
+    });
     experiment.cancel();
   });
 
@@ -61,6 +70,9 @@ async function runExperiment(run: RunState): Promise<void> {
   }
 
   for (const [index, phase] of run.plan.phases.entries()) {
+    // An abort that arrived while nothing cancellable was running must still stop the next inject.
+    if (CancellationScope.current().consideredCancelled)
+      throw new CancelledFailure('run aborted before the phase');
     const record = run.startPhase(index, phase.durationMs);
     const faults = phase.faults.map((handle) => run.record(handle));
     run.enter('injecting');
@@ -92,7 +104,10 @@ async function runExperiment(run: RunState): Promise<void> {
     // A phase's faults last for the phase; the next phase starts from a clean slate.
     run.enter('reverting-phase');
     await CancellationScope.nonCancellable(() => revertAll(run, faults));
-    if (faults.some((fault) => fault.status === 'revert-failed')) return;
+    if (faults.some((fault) => fault.status === 'revert-failed')) {
+      run.failure = `the faults of phase ${phase.name} could not be reverted in time; later phases were skipped`;
+      return;
+    }
   }
 }
 

@@ -8,15 +8,25 @@ import type { Activities } from '../activities';
 /** A worker that stops heartbeating for this long is presumed dead. */
 export const HEARTBEAT_TIMEOUT = '3s';
 
-const quick = proxyActivities<Pick<Activities, 'prepareRun' | 'injectFault' | 'writeJournal'>>({
+const retryQuickly = {
+  initialInterval: '200ms',
+  backoffCoefficient: 2,
+  maximumInterval: '2s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: ['ToxiproxyRefused', 'ProxyMismatch', 'TargetMissing'],
+};
+
+// An inject is waited for even when the run is aborted, so a revert never runs ahead of it.
+const injecting = proxyActivities<Pick<Activities, 'injectFault'>>({
   startToCloseTimeout: '15s',
-  retry: {
-    initialInterval: '200ms',
-    backoffCoefficient: 2,
-    maximumInterval: '2s',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: ['ToxiproxyRefused', 'ProxyMismatch', 'TargetMissing'],
-  },
+  retry: retryQuickly,
+});
+
+// Preparing only reads and creates proxies: an abort need not wait for it.
+const preparing = proxyActivities<Pick<Activities, 'prepareRun' | 'writeJournal'>>({
+  startToCloseTimeout: '15s',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+  retry: retryQuickly,
 });
 
 // One attempt per call: the workflow's own retry loop decides, and reports each attempt in status.
@@ -25,17 +35,20 @@ const once = proxyActivities<Pick<Activities, 'revertFault' | 'runRollbackStep'>
   retry: { maximumAttempts: 1 },
 });
 
+// The steady-state check only observes: an abort stops waiting for it at once, so no fault is
+// injected after an abort that arrived during the check.
 const observing = proxyActivities<Pick<Activities, 'checkSteadyState'>>({
   startToCloseTimeout: '1h',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 20 },
 });
 
 // proxyActivities returns a Proxy with no own keys, so the activities are picked by name.
 export const activities = {
-  prepareRun: quick.prepareRun,
-  injectFault: quick.injectFault,
-  writeJournal: quick.writeJournal,
+  prepareRun: preparing.prepareRun,
+  injectFault: injecting.injectFault,
+  writeJournal: preparing.writeJournal,
   revertFault: once.revertFault,
   runRollbackStep: once.runRollbackStep,
   checkSteadyState: observing.checkSteadyState,

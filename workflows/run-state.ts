@@ -157,6 +157,9 @@ export class RunState {
     if (failedExpectations.length > 0) {
       return { verdict: 'deviated', reason: `phase expectation failed: ${failedExpectations.join(', ')}` };
     }
+    if (this.phases.length > 0 && this.steadyStateAfter === null) {
+      return { verdict: 'deviated', reason: 'the steady state after rollback could not be checked' };
+    }
     if (this.steadyStateAfter && !this.steadyStateAfter.ok) {
       return {
         verdict: 'deviated',

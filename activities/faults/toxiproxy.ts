@@ -18,9 +18,19 @@ interface ProxyState {
   toxics: { name: string }[];
 }
 
-/** One call to the Toxiproxy HTTP API. Unreachable servers and 5xx answers are retryable failures. */
-async function call(url: string, method: string, path: string, body?: unknown): Promise<Response> {
+interface Answer {
+  status: number;
+  ok: boolean;
+  body: string;
+}
+
+/**
+ * One call to the Toxiproxy HTTP API, body read in full so the connection is free again.
+ * Unreachable servers and 5xx answers are retryable failures.
+ */
+async function call(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
   let response: Response;
+  let text: string;
   try {
     response = await fetch(new URL(path, url), {
       method,
@@ -28,6 +38,7 @@ async function call(url: string, method: string, path: string, body?: unknown): 
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
+    text = await response.text();
   } catch (error) {
     throw ApplicationFailure.retryable(
       `toxiproxy at ${url} is unreachable (${describeFetchError(error)})`,
@@ -36,17 +47,16 @@ async function call(url: string, method: string, path: string, body?: unknown): 
   }
   if (response.status >= 500) {
     throw ApplicationFailure.retryable(
-      `toxiproxy at ${url} answered ${method} ${path} with ${response.status}: ${await response.text()}`,
+      `toxiproxy at ${url} answered ${method} ${path} with ${response.status}: ${text.trim()}`,
       'ToxiproxyServerError',
     );
   }
-  return response;
+  return { status: response.status, ok: response.ok, body: text };
 }
 
-async function refuse(response: Response, what: string): Promise<never> {
-  const detail = (await response.text()).trim();
+function refuse(answer: Answer, what: string): never {
   throw ApplicationFailure.nonRetryable(
-    `${what}: toxiproxy answered ${response.status} ${detail}`,
+    `${what}: toxiproxy answered ${answer.status} ${answer.body.trim()}`,
     'ToxiproxyRefused',
   );
 }
@@ -54,15 +64,15 @@ async function refuse(response: Response, what: string): Promise<never> {
 export async function getProxy(url: string, proxy: string): Promise<ProxyState | null> {
   const response = await call(url, 'GET', `/proxies/${encodeURIComponent(proxy)}`);
   if (response.status === 404) return null;
-  if (!response.ok) return refuse(response, `reading proxy ${proxy}`);
-  return (await response.json()) as ProxyState;
+  if (!response.ok) refuse(response, `reading proxy ${proxy}`);
+  return JSON.parse(response.body) as ProxyState;
 }
 
 export async function listToxics(url: string, proxy: string): Promise<{ name: string; type: string }[]> {
   const response = await call(url, 'GET', `/proxies/${encodeURIComponent(proxy)}/toxics`);
   if (response.status === 404) return [];
-  if (!response.ok) return refuse(response, `listing toxics of ${proxy}`);
-  return (await response.json()) as { name: string; type: string }[];
+  if (!response.ok) refuse(response, `listing toxics of ${proxy}`);
+  return JSON.parse(response.body) as { name: string; type: string }[];
 }
 
 /**
@@ -85,7 +95,7 @@ export async function ensureProxies(url: string, proxies: readonly ProxyPlan[]):
     }
     const response = await call(url, 'POST', '/proxies', { ...proxy, enabled: true });
     if (response.status === 409) continue; // created meanwhile by a retried attempt
-    if (!response.ok) await refuse(response, `creating proxy ${proxy.name}`);
+    if (!response.ok) refuse(response, `creating proxy ${proxy.name}`);
     created.push(proxy.name);
   }
   return created;
@@ -98,11 +108,15 @@ export async function missingProxies(url: string, proxies: readonly string[]): P
   return missing;
 }
 
-export async function injectToxiproxy(handle: ToxiproxyHandle): Promise<void> {
+export async function injectToxiproxy(
+  handle: ToxiproxyHandle,
+  beforeChange: () => void = () => undefined,
+): Promise<void> {
   const proxyPath = `/proxies/${encodeURIComponent(handle.proxy)}`;
+  beforeChange();
   if (handle.action === 'down') {
     const response = await call(handle.url, 'POST', proxyPath, { enabled: false });
-    if (!response.ok) await refuse(response, `disabling proxy ${handle.proxy}`);
+    if (!response.ok) refuse(response, `disabling proxy ${handle.proxy}`);
     return;
   }
   const { toxic } = handle;
@@ -110,16 +124,17 @@ export async function injectToxiproxy(handle: ToxiproxyHandle): Promise<void> {
   if (response.ok) return;
   if (response.status === 409) {
     // Ours from an earlier attempt of this inject: make sure it carries the planned attributes.
+    beforeChange();
     const update = await call(
       handle.url,
       'POST',
       `${proxyPath}/toxics/${encodeURIComponent(toxic.name)}`,
       toxic,
     );
-    if (!update.ok) await refuse(update, `updating toxic ${toxic.name} on ${handle.proxy}`);
+    if (!update.ok) refuse(update, `updating toxic ${toxic.name} on ${handle.proxy}`);
     return;
   }
-  await refuse(response, `adding toxic ${toxic.name} to ${handle.proxy}`);
+  refuse(response, `adding toxic ${toxic.name} to ${handle.proxy}`);
 }
 
 /** Returns whether there was nothing left to revert. */
@@ -130,7 +145,7 @@ export async function revertToxiproxy(handle: ToxiproxyHandle): Promise<{ alread
     if (!proxy) return { alreadyGone: true };
     if (proxy.enabled) return { alreadyGone: true };
     const response = await call(handle.url, 'POST', proxyPath, { enabled: true });
-    if (!response.ok) await refuse(response, `re-enabling proxy ${handle.proxy}`);
+    if (!response.ok) refuse(response, `re-enabling proxy ${handle.proxy}`);
     return { alreadyGone: false };
   }
   const response = await call(
@@ -139,7 +154,7 @@ export async function revertToxiproxy(handle: ToxiproxyHandle): Promise<{ alread
     `${proxyPath}/toxics/${encodeURIComponent(handle.toxic.name)}`,
   );
   if (response.status === 404) return { alreadyGone: true };
-  if (!response.ok) await refuse(response, `removing toxic ${handle.toxic.name} from ${handle.proxy}`);
+  if (!response.ok) refuse(response, `removing toxic ${handle.toxic.name} from ${handle.proxy}`);
   return { alreadyGone: false };
 }
 

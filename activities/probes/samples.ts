@@ -23,8 +23,13 @@ export function bucketWidth(spanMs: number): number {
 }
 
 export function summarize(probe: string, samples: readonly Sample[], bucketMs: number): ProbeSummary {
-  const from = samples.length ? Math.min(...samples.map((s) => s.at)) : 0;
-  const to = samples.length ? Math.round(Math.max(...samples.map((s) => s.at + s.latencyMs))) : 0;
+  // Loops, not Math.min(...spread): a long phase has more samples than a call has arguments.
+  let from = samples.length ? Number.POSITIVE_INFINITY : 0;
+  let to = 0;
+  for (const sample of samples) {
+    from = Math.min(from, sample.at);
+    to = Math.max(to, Math.round(sample.at + sample.latencyMs));
+  }
   const errors = samples.filter((s) => !s.ok);
   const errorCounts = new Map<string, number>();
   for (const sample of errors) {
@@ -55,7 +60,7 @@ function latencyFigures(samples: readonly Sample[]): ProbeSummary['latencyMs'] {
     p50: round(quantileSorted(sorted, 0.5)),
     p95: round(quantileSorted(sorted, 0.95)),
     p99: round(quantileSorted(sorted, 0.99)),
-    max: round(sorted[sorted.length - 1] ?? 0),
+    max: round(sorted.at(-1) ?? 0),
   };
 }
 
@@ -147,7 +152,7 @@ export function findBreach(
       measured: round(measured),
       threshold,
       decidedAt: now,
-      firstFailingSampleAt: failing.length ? Math.min(...failing) : null,
+      firstFailingSampleAt: failing.length ? failing.reduce((a, b) => Math.min(a, b)) : null,
     };
   };
 

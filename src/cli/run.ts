@@ -158,7 +158,11 @@ async function follow(
   };
   process.on('SIGINT', onInterrupt);
 
+  let polling = false;
   const poll = setInterval(async () => {
+    // With no worker a query waits; never let polls pile up behind it.
+    if (polling) return;
+    polling = true;
     try {
       const view = await readRun(client, handle.workflowId);
       if (view.state !== 'running') return;
@@ -175,6 +179,8 @@ async function follow(
       }
     } catch {
       // The run may be between workflow tasks; the next poll will see it.
+    } finally {
+      polling = false;
     }
   }, 500);
 

@@ -216,4 +216,46 @@ describe('a run', () => {
     expect(JSON.stringify(result.journal).includes(secret)).toBe(false);
     expect(history.includes(secret)).toBe(false);
   });
+
+  it('injects nothing when aborted during the steady-state check', async () => {
+    const target = await startTarget();
+    const experiment = experimentFor(target);
+    const probe = experiment.steadyState[0];
+    if (probe) probe.sample = { every: '50ms', count: 40 };
+    const observer = observeProxy(target.proxy, 10);
+    const { handle } = await startExperiment(client, experiment, taskQueue);
+    await waitFor(async () => (await handle.query(statusQuery)).stage === 'steady-state-before', {
+      what: 'the check',
+    });
+    await handle.signal(abortSignal, { reason: 'changed my mind', by: 'test' });
+    const result = await finished(handle);
+    const seen = await observer.stop();
+    await target.stop();
+
+    expect(result.verdict).toBe('aborted');
+    expect(result.journal.faults).toEqual([]);
+    expect(seen.every((s) => s.toxics.length === 0)).toBe(true);
+  });
+
+  it('survives an abort signal sent without a payload, and still rolls back', async () => {
+    const target = await startTarget();
+    const experiment = experimentFor(target, {
+      phases: [
+        {
+          name: 'long',
+          duration: '60s',
+          faults: [{ name: 'svc-down', toxiproxy: { proxy: target.proxy, down: true } }],
+        },
+      ],
+    });
+    const { handle } = await startExperiment(client, experiment, taskQueue);
+    await waitFor(async () => !(await proxyState(target.proxy)).enabled, { what: 'the proxy to go down' });
+    await client.workflow.getHandle(handle.workflowId).signal('abort');
+    const result = await finished(handle);
+    const state = await proxyState(target.proxy);
+    await target.stop();
+
+    expect(result.reason).toBe('abort by unknown: no reason given');
+    expect(state.enabled).toBe(true);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkTolerance, findBreach, type Sample, summarize } from '../../activities/probes/samples';
+import { thin } from '../../activities/watch';
 
 const ok = (at: number, latencyMs = 10): Sample => ({ at, ok: true, latencyMs, status: 200 });
 const bad = (at: number, error = 'connection refused'): Sample => ({ at, ok: false, latencyMs: 1, error });
@@ -86,5 +87,17 @@ describe('guardrail breaches', () => {
       threshold: 500,
     });
     expect(findBreach(guardrail({ latencyP99Ms: 1_000 }), samples, 4)).toBeNull();
+  });
+});
+
+describe('heartbeat thinning', () => {
+  it('keeps at most the cap: the newest half as they are, the older spread evenly', () => {
+    const samples = Array.from({ length: 10_000 }, (_, i) => ok(i));
+    const kept = thin(samples, 1_000);
+    expect(kept).toHaveLength(1_000);
+    expect(kept.slice(500)).toEqual(samples.slice(-500));
+    expect(kept[0]?.at).toBe(0);
+    expect(kept[499]?.at).toBeLessThan(9_500);
+    expect(thin(samples.slice(0, 10), 1_000)).toHaveLength(10);
   });
 });
