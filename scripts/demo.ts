@@ -7,13 +7,26 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import { listToxics } from '../activities/faults/toxiproxy';
+import { getProxy } from '../activities/faults/toxiproxy';
 import { startCheckoutDemo } from '../src/lab/checkout-demo';
+import { isPortFree } from '../src/lab/ports';
 import { startToxiproxy } from '../src/lab/toxiproxy-server';
 import { PROJECT_ROOT } from '../src/tools';
 
 const TOXIPROXY_PORT = Number(process.env.DEMO_TOXIPROXY_PORT ?? 18474);
 const EXAMPLES = join(PROJECT_ROOT, 'experiments/examples');
+
+// The example experiments name these addresses; say so plainly if something else holds them.
+const DEMO_PORTS = [18080, 18090, 18091, TOXIPROXY_PORT];
+for (const port of DEMO_PORTS) {
+  if (!(await isPortFree(port))) {
+    console.error(
+      `port ${port} on 127.0.0.1 is in use; the demo needs ${DEMO_PORTS.join(', ')} ` +
+        '(checkout, payments, the payments proxy, Toxiproxy). Stop what holds it and run the demo again.',
+    );
+    process.exit(69);
+  }
+}
 
 const toxiproxy = await startToxiproxy(TOXIPROXY_PORT);
 const demo = await startCheckoutDemo({
@@ -31,11 +44,12 @@ try {
     const code = await gameday(['run', '--local', join(EXAMPLES, file)], { TOXIPROXY_URL: toxiproxy.url });
     if (code !== 0) failed = true;
   }
-  const left = (await listToxics(toxiproxy.url, 'payments')).map((t) => t.name);
-  const proxy = await fetch(`${toxiproxy.url}/proxies/payments`).then(
-    (r) => r.json() as Promise<{ enabled: boolean }>,
-  );
-  if (left.length > 0 || !proxy.enabled) {
+  const proxy = await getProxy(toxiproxy.url, 'payments');
+  const left = proxy?.toxics.map((t) => t.name) ?? [];
+  if (!proxy) {
+    failed = true;
+    console.log(pc.yellow('toxiproxy has no payments proxy: no experiment got as far as creating it'));
+  } else if (left.length > 0 || !proxy.enabled) {
     failed = true;
     console.log(
       pc.red(`LEFT BEHIND on toxiproxy: toxics [${left.join(', ')}], proxy enabled: ${proxy.enabled}`),
