@@ -8,6 +8,14 @@ export default defineConfig({
     maxWorkers: 3,
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 90_000,
+    // moto and dynalite accept any credentials; the SDK's default chain finds these.
+    env: {
+      AWS_ACCESS_KEY_ID: 'gameday-test',
+      AWS_SECRET_ACCESS_KEY: 'gameday-test',
+      AWS_REGION: '',
+      AWS_ENDPOINT_URL: '',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default', 'junit'] : ['default'],
     outputFile: { junit: 'test-results/junit.xml' },

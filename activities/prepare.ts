@@ -1,26 +1,141 @@
 /**
- * Before the steady-state check: create the declared Toxiproxy proxies and make sure every proxy a
- * fault acts on exists, so a typo in a proxy name stops the run before anything is injected.
+ * Everything a run checks and settles before the steady state, and so before any fault: the AWS
+ * account against target.accounts, exactly which instances and FIS templates each fault will
+ * touch (with the blast-radius rules), the Toxiproxy proxies it needs, and the lock keys that keep
+ * overlapping runs apart. A refusal here is final and nothing has been changed.
  */
+import { createHash } from 'node:crypto';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunPlan } from '../src/experiment/plan';
+import type { FaultHandle } from '../src/report/journal';
+import { aws, stsClient } from './aws';
+import { getTemplate } from './faults/aws-fis';
+import { resolveFault } from './faults/index';
 import { ensureProxies, missingProxies } from './faults/toxiproxy';
 
-export interface PrepareResult {
+export type PrepareInput = Pick<RunPlan, 'toxiproxy' | 'phases' | 'aws' | 'maxBlastRadius'>;
+
+export interface ResolvedTargets {
+  account: { id: string; arn: string } | null;
+  /** Every fault's handle with its targets resolved, in plan order. */
+  resolved: FaultHandle[];
+  /** What the run touches; a lock on each keeps two runs off the same targets. */
+  lockKeys: string[];
+}
+
+export interface PrepareResult extends ResolvedTargets {
   createdProxies: string[];
 }
 
-export async function prepareRun(input: Pick<RunPlan, 'toxiproxy' | 'phases'>): Promise<PrepareResult> {
-  if (!input.toxiproxy) return { createdProxies: [] };
-  const { url, proxies } = input.toxiproxy;
-  const createdProxies = await ensureProxies(url, proxies);
-  const targeted = input.phases.flatMap((phase) => phase.faults.map((fault) => fault.toxiproxy.proxy));
-  const missing = await missingProxies(url, targeted);
-  if (missing.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `no proxy named ${missing.join(', ')} on toxiproxy at ${url}; declare it under settings.toxiproxy.proxies or create it first`,
-      'TargetMissing',
+export async function prepareRun(input: PrepareInput): Promise<PrepareResult> {
+  const targets = await resolveTargets(input);
+  let createdProxies: string[] = [];
+  if (input.toxiproxy) {
+    const { url, proxies } = input.toxiproxy;
+    createdProxies = await ensureProxies(url, proxies);
+    const targeted = faultsOf(input).flatMap((f) => (f.provider === 'toxiproxy' ? [f.toxiproxy.proxy] : []));
+    const missing = await missingProxies(url, targeted);
+    if (missing.length > 0) {
+      throw refusal(
+        `no proxy named ${missing.join(', ')} on toxiproxy at ${url}; declare it under settings.toxiproxy.proxies or create it first`,
+        'TargetMissing',
+      );
+    }
+  }
+  return { ...targets, createdProxies };
+}
+
+/** The read-only part of preparing, which `gameday plan` shows too: it changes nothing. */
+export async function resolveTargets(input: PrepareInput): Promise<ResolvedTargets> {
+  const account = input.aws ? await checkAccount(input.aws) : null;
+  const resolved: FaultHandle[] = [];
+  for (const fault of faultsOf(input)) {
+    const handle = await resolveFault(fault);
+    await checkBlastRadius(handle, input.maxBlastRadius);
+    resolved.push(handle);
+  }
+  return { account, resolved, lockKeys: [...new Set(resolved.flatMap(lockKeysOf))].sort() };
+}
+
+async function checkAccount(settings: NonNullable<RunPlan['aws']>): Promise<{ id: string; arn: string }> {
+  const identity = await aws('sts GetCallerIdentity', () =>
+    stsClient(settings.sts).send(new GetCallerIdentityCommand({})),
+  );
+  const account = { id: identity.Account ?? 'unknown', arn: identity.Arn ?? 'unknown' };
+  if (settings.accounts && !settings.accounts.includes(account.id)) {
+    throw refusal(
+      `the AWS credentials belong to account ${account.id} (${account.arn}), which is not in target.accounts ` +
+        `(${settings.accounts.join(', ')}); nothing was run`,
+      'AccountNotAllowed',
     );
   }
-  return { createdProxies };
+  return account;
+}
+
+async function checkBlastRadius(handle: FaultHandle, maxBlastRadius: number): Promise<void> {
+  if (handle.provider === 'awsEc2') {
+    const { instances, candidates, allowEmpty, selection } = handle.awsEc2;
+    const chosen = instances?.length ?? 0;
+    if (chosen === 0 && !allowEmpty) {
+      throw refusal(
+        `fault ${handle.name}: the selection matches no ${handle.awsEc2.action === 'terminate' ? 'running or stopped' : 'running'} ` +
+          `instance (${JSON.stringify(handle.awsEc2.selector)}); set allowEmpty: true if that is expected`,
+        'TargetMissing',
+      );
+    }
+    const percent = candidates ? (100 * chosen) / candidates : 0;
+    if (percent > maxBlastRadius) {
+      throw refusal(
+        `fault ${handle.name}: ${selection} touches ${chosen} of ${candidates} matching instances (${percent.toFixed(0)}%), ` +
+          `above target.maxBlastRadius ${maxBlastRadius}%`,
+        'BlastRadius',
+      );
+    }
+  }
+  if (handle.provider === 'awsFis' && handle.awsFis.templateId) {
+    const template = await getTemplate(handle.awsFis);
+    if (!template) {
+      throw refusal(
+        `fault ${handle.name}: no FIS experiment template ${handle.awsFis.templateId}`,
+        'TargetMissing',
+      );
+    }
+    for (const [name, target] of Object.entries(template.targets ?? {})) {
+      const percent = /^PERCENT\((\d+(?:\.\d+)?)\)$/.exec(target.selectionMode ?? '');
+      if (percent && Number(percent[1]) > maxBlastRadius) {
+        throw refusal(
+          `fault ${handle.name}: template ${handle.awsFis.templateId} target ${name} selects ${target.selectionMode}, ` +
+            `above target.maxBlastRadius ${maxBlastRadius}%`,
+          'BlastRadius',
+        );
+      }
+    }
+  }
+}
+
+export function lockKeysOf(handle: FaultHandle): string[] {
+  switch (handle.provider) {
+    case 'toxiproxy':
+      return [`toxiproxy/${handle.toxiproxy.url}/${handle.toxiproxy.proxy}`];
+    case 'awsEc2':
+      return (handle.awsEc2.instances ?? []).map((i) => `ec2/${handle.awsEc2.region}/${i.id}`);
+    case 'awsFis': {
+      const { region, templateId, template } = handle.awsFis;
+      if (templateId) return [`fis-template/${region}/${templateId}`];
+      const targets = createHash('sha256')
+        .update(JSON.stringify(template?.targets ?? {}))
+        .digest('hex')
+        .slice(0, 16);
+      return [`fis-targets/${region}/${targets}`];
+    }
+  }
+}
+
+function faultsOf(input: Pick<RunPlan, 'phases'>): FaultHandle[] {
+  return input.phases.flatMap((phase) => phase.faults);
+}
+
+function refusal(message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, type);
 }

@@ -8,7 +8,14 @@
  */
 import { Context } from '@temporalio/activity';
 import type { ExpectationPlan, GuardrailPlan } from '../src/experiment/plan';
-import type { HypothesisCheck, ProbeSummary, WatchResult } from '../src/report/journal';
+import type {
+  FisHandle,
+  FisObservation,
+  HypothesisCheck,
+  ProbeSummary,
+  WatchResult,
+} from '../src/report/journal';
+import { experimentState } from './faults/aws-fis';
 import { startSampler } from './probes/sampler';
 import { bucketWidth, checkTolerance, findBreach, type Sample, summarize } from './probes/samples';
 import { workerIdentity } from './worker-identity';
@@ -19,6 +26,8 @@ export interface WatchInput {
   endsAt: number;
   guardrails: GuardrailPlan[];
   expectations: ExpectationPlan[];
+  /** The phase's FIS experiments, whose state the watch follows. */
+  fis?: { fault: string; handle: FisHandle }[];
 }
 
 /** What a watch heartbeats: enough to resume after a crash, and what `gameday status` shows live. */
@@ -28,9 +37,11 @@ export interface WatchProgress {
   workers: string[];
   guardrails: Record<string, Sample[]>;
   expectations: Sample[][];
+  fis: FisObservation[];
 }
 
 const HEARTBEAT_EVERY_MS = 500;
+const FIS_POLL_MS = 1_000;
 /**
  * Samples carried in a heartbeat, over all probes: about 600 KB of JSON, well under Temporal's
  * 2 MB limit on heartbeat details. A resumed watch sees older samples thinned out.
@@ -46,6 +57,11 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     workers: [...(resumed?.workers ?? []), workerIdentity()],
     guardrails: Object.fromEntries(input.guardrails.map((g) => [g.name, resumed?.guardrails[g.name] ?? []])),
     expectations: input.expectations.map((_, i) => resumed?.expectations[i] ?? []),
+    fis: (input.fis ?? []).map(({ fault, handle }) => ({
+      fault,
+      experimentId: handle.experimentId ?? 'unknown',
+      states: resumed?.fis?.find((o) => o.fault === fault)?.states ?? [],
+    })),
   };
 
   const outcome = await new Promise<WatchResult['breach']>((resolve, reject) => {
@@ -67,12 +83,14 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     // Heartbeat at once too: the next attempt should know this worker was here even if it dies now.
     context.heartbeat(compact(progress));
     const heartbeat = setInterval(() => context.heartbeat(compact(progress)), HEARTBEAT_EVERY_MS);
+    const fisWatch = followFis(input.fis ?? [], progress.fis);
     const phaseEnd = setTimeout(() => finish(() => resolve(null)), Math.max(0, input.endsAt - Date.now()));
     const onCancel = () => finish(() => reject(context.cancellationSignal.reason));
     context.cancellationSignal.addEventListener('abort', onCancel);
 
     function finish(settle: () => void) {
       for (const sampler of samplers) sampler.stop();
+      fisWatch.stop();
       clearInterval(heartbeat);
       clearTimeout(phaseEnd);
       context.cancellationSignal.removeEventListener('abort', onCancel);
@@ -97,8 +115,37 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     guardrails,
     expectations,
     breach: outcome,
+    fis: progress.fis,
     attempts: context.info.attempt,
     workers: progress.workers,
+  };
+}
+
+/** Polls each FIS experiment's state and keeps every change: FIS may end an experiment early. */
+function followFis(experiments: { fault: string; handle: FisHandle }[], observations: FisObservation[]) {
+  let stopped = false;
+  const poll = async () => {
+    for (const { fault, handle } of experiments) {
+      const observation = observations.find((o) => o.fault === fault);
+      if (!observation || !handle.experimentId) continue;
+      try {
+        const state = await experimentState(handle, handle.experimentId);
+        const last = observation.states.at(-1);
+        if (state.status && state.status !== last?.status) {
+          observation.states.push({ at: Date.now(), status: state.status, reason: state.reason ?? '' });
+        }
+      } catch {
+        // FIS unreachable for a moment: the next poll tries again.
+      }
+    }
+  };
+  const timer = experiments.length ? setInterval(() => void (stopped || poll()), FIS_POLL_MS) : undefined;
+  if (experiments.length) void poll();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }
 

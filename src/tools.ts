@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export function toolBinary(name: 'temporal' | 'toxiproxy-server'): string {
+export function toolBinary(name: 'temporal' | 'toxiproxy-server' | 'moto_server'): string {
   const path = fileURLToPath(new URL(`../.tools/bin/${name}`, import.meta.url));
   if (!existsSync(path)) {
     throw new Error(

@@ -14,11 +14,12 @@ import {
   CancellationScope,
   CancelledFailure,
   isCancellation,
+  patched,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
 import type { FaultRecord } from '../src/report/journal';
-import { acquireRunLock, type HeldLock } from './lock';
+import { acquireLock, acquireLocks, type HeldLock } from './lock';
 import { type AbortRequest, abortSignal, type RunInput, type RunResult, statusQuery } from './messages';
 import { activities, cancellableWatch } from './proxies';
 import { describeHandle, RunState } from './run-state';
@@ -40,23 +41,38 @@ export async function gamedayRun(plan: RunInput): Promise<RunResult> {
     experiment.cancel();
   });
 
-  const lock = await acquireRunLock(plan);
+  const lock = await acquireLock(plan.experiment.name, plan.runId);
   if (!lock.acquired) return { outcome: 'locked', lockWorkflowId: lock.workflowId };
-  run.log('lock.acquired', lock.workflowId);
+  run.hold([lock]);
 
   try {
     await experiment.run(() => runExperiment(run));
   } catch (error) {
     noteStop(run, error);
   }
+  if (run.lockedOutBy) {
+    // Another run holds one of our targets; nothing was injected and nothing is written.
+    await Promise.all(run.locks.map((held) => held.release()));
+    return { outcome: 'locked', lockWorkflowId: run.lockedOutBy };
+  }
 
-  return CancellationScope.nonCancellable(() => finish(run, lock));
+  return CancellationScope.nonCancellable(() => finish(run));
 }
 
 async function runExperiment(run: RunState): Promise<void> {
   run.enter('preparing');
-  const prepared = await activities.prepareRun({ toxiproxy: run.plan.toxiproxy, phases: run.plan.phases });
-  if (prepared.createdProxies.length) run.log('proxies.created', prepared.createdProxies.join(', '));
+  const { toxiproxy, phases, aws, maxBlastRadius } = run.plan;
+  const prepared = await activities.prepareRun({ toxiproxy, phases, aws, maxBlastRadius });
+  run.usePrepared(prepared);
+  if (patched('target-locks')) {
+    const locks = await acquireLocks(prepared.lockKeys ?? [], run.plan.runId);
+    const taken = locks.find((held) => !held.acquired);
+    if (taken) {
+      run.lockedOutBy = taken.workflowId;
+      return;
+    }
+    run.hold(locks as HeldLock[]);
+  }
 
   run.enter('steady-state-before');
   run.steadyStateBefore = await activities.checkSteadyState({
@@ -74,7 +90,7 @@ async function runExperiment(run: RunState): Promise<void> {
     if (CancellationScope.current().consideredCancelled)
       throw new CancelledFailure('run aborted before the phase');
     const record = run.startPhase(index, phase.durationMs);
-    const faults = phase.faults.map((handle) => run.record(handle));
+    const faults = phase.faults.map((handle) => run.record(run.resolved(handle)));
     run.enter('injecting');
     await injectAll(run, faults);
 
@@ -85,6 +101,9 @@ async function runExperiment(run: RunState): Promise<void> {
       endsAt: record.startedAt + phase.durationMs,
       guardrails: run.plan.guardrails,
       expectations: phase.expectations,
+      fis: faults.flatMap((f) =>
+        f.handle.provider === 'awsFis' ? [{ fault: f.handle.name, handle: f.handle.awsFis }] : [],
+      ),
     });
     run.endPhase(record, watch);
     if (watch.attempts > 1) {
@@ -120,7 +139,9 @@ async function injectAll(run: RunState, faults: FaultRecord[]): Promise<void> {
     Promise.allSettled(
       faults.map(async (fault) => {
         try {
-          const { injectedAt } = await activities.injectFault(fault.handle);
+          const { injectedAt, handle } = await activities.injectFault(fault.handle);
+          // Runs recorded before injects returned a handle keep the one they had.
+          fault.handle = handle ?? fault.handle;
           fault.status = 'injected';
           fault.injectedAt = injectedAt;
           run.log('fault.injected', `${fault.handle.name}: ${describeHandle(fault.handle)}`);
@@ -148,8 +169,14 @@ async function revertAll(run: RunState, faults: FaultRecord[]): Promise<void> {
       fault.status = 'reverting';
       fault.revertAttempts++;
       try {
-        const { revertedAt, alreadyGone } = await activities.revertFault(fault.handle);
-        Object.assign(fault, { status: 'reverted', revertedAt, alreadyGone, lastRevertError: undefined });
+        const { revertedAt, alreadyGone, handle } = await activities.revertFault(fault.handle);
+        Object.assign(fault, {
+          handle: handle ?? fault.handle,
+          status: 'reverted',
+          revertedAt,
+          alreadyGone,
+          lastRevertError: undefined,
+        });
         run.log('fault.reverted', `${fault.handle.name}${alreadyGone ? ' (already gone)' : ''}`);
       } catch (error) {
         fault.lastRevertError = messageOf(error);
@@ -199,7 +226,7 @@ async function runRollbackSteps(run: RunState): Promise<void> {
   }
 }
 
-async function finish(run: RunState, lock: HeldLock): Promise<RunResult> {
+async function finish(run: RunState): Promise<RunResult> {
   run.enter('rolling-back');
   await revertAll(run, run.faults);
   if (run.plan.rollback.length > 0 && run.phases.length > 0) {
@@ -237,7 +264,7 @@ async function finish(run: RunState, lock: HeldLock): Promise<RunResult> {
     run.log('journal.error', messageOf(error));
   }
   run.enter('finished');
-  await lock.release();
+  await Promise.all(run.locks.map((held) => held.release()));
   return {
     outcome: 'finished',
     verdict,
@@ -249,6 +276,17 @@ async function finish(run: RunState, lock: HeldLock): Promise<RunResult> {
   };
 }
 
+/** What prepare refuses with: the file or the targets are wrong, and nothing has changed. */
+const REFUSALS = [
+  'TargetMissing',
+  'ProxyMismatch',
+  'ToxiproxyRefused',
+  'AccountNotAllowed',
+  'BlastRadius',
+  'AwsAccessDenied',
+  'AwsRefused',
+];
+
 /** Why the experiment stopped before its end, for the verdict and the journal. */
 function noteStop(run: RunState, error: unknown): void {
   if (isCancellation(error)) {
@@ -259,8 +297,8 @@ function noteStop(run: RunState, error: unknown): void {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   const type = cause instanceof ApplicationFailure ? cause.type : undefined;
   if (run.stage === 'preparing' && type) {
-    if (type === 'ToxiproxyUnreachable') run.refused = 'unavailable';
-    if (['TargetMissing', 'ProxyMismatch', 'ToxiproxyRefused'].includes(type)) run.refused = 'invalid-target';
+    if (['ToxiproxyUnreachable', 'AwsTransient'].includes(type)) run.refused = 'unavailable';
+    if (REFUSALS.includes(type)) run.refused = 'invalid-target';
   }
   run.failure = `${run.stage} failed: ${messageOf(error)}`;
   run.log('run.failed', run.failure);

@@ -4,7 +4,9 @@
  * end it becomes the journal and the verdict.
  */
 import { workflowInfo } from '@temporalio/workflow';
+import type { PrepareResult } from '../activities/prepare';
 import type { RunPlan } from '../src/experiment/plan';
+import { describeHandle } from '../src/report/fault-text';
 import {
   type FaultHandle,
   type FaultRecord,
@@ -20,7 +22,10 @@ import {
   type Verdict,
   type WatchResult,
 } from '../src/report/journal';
+import type { HeldLock } from './lock';
 import type { RunStatus, Stage } from './messages';
+
+export { describeHandle };
 
 export const GAMEDAY_VERSION = '0.1.0';
 
@@ -41,10 +46,42 @@ export class RunState {
   /** Why the run stopped early other than a breach or an abort: an inject or an activity failed. */
   failure: string | null = null;
   refused: 'unavailable' | 'invalid-target' | null = null;
+  /** The lock workflow of a target another run holds; the run then does nothing. */
+  lockedOutBy: string | null = null;
+  readonly locks: HeldLock[] = [];
+  account: { id: string; arn: string } | null = null;
+  private readonly resolvedHandles = new Map<string, FaultHandle>();
   verdict: Verdict | null = null;
   reason = '';
 
   constructor(readonly plan: RunPlan) {}
+
+  hold(locks: HeldLock[]): void {
+    this.locks.push(...locks);
+    for (const lock of locks) this.log('lock.acquired', lock.workflowId);
+  }
+
+  usePrepared(answer: PrepareResult): void {
+    // Runs recorded before AWS targets existed answered with createdProxies only.
+    const prepared: PrepareResult = {
+      ...answer,
+      account: answer.account ?? null,
+      resolved: answer.resolved ?? [],
+    };
+    this.account = prepared.account;
+    for (const handle of prepared.resolved) this.resolvedHandles.set(handle.name, handle);
+    if (prepared.account) this.log('aws.account', `${prepared.account.id} (${prepared.account.arn})`);
+    if (prepared.createdProxies.length) this.log('proxies.created', prepared.createdProxies.join(', '));
+    for (const handle of prepared.resolved) {
+      if (handle.provider === 'awsEc2')
+        this.log('targets.resolved', `${handle.name}: ${describeHandle(handle)}`);
+    }
+  }
+
+  /** A fault's handle as preparing resolved it (which instances, exactly). */
+  resolved(handle: FaultHandle): FaultHandle {
+    return this.resolvedHandles.get(handle.name) ?? handle;
+  }
 
   log(type: string, message: string): void {
     this.events.push({ at: Date.now(), type, message });
@@ -101,6 +138,15 @@ export class RunState {
         ...watch.guardrails.map((summary) => ({ ...summary, probe: `guardrail ${summary.probe}` })),
         ...watch.expectations.map((e) => ({ ...e.summary, probe: `expect ${e.probe}` })),
       ];
+    }
+    for (const observation of watch?.fis ?? []) {
+      const last = observation.states.at(-1);
+      if (last && ['completed', 'stopped', 'failed', 'cancelled'].includes(last.status)) {
+        this.log(
+          'fis.ended-early',
+          `${observation.fault}: FIS experiment ${observation.experimentId} ${last.status} during the phase (${last.reason})`,
+        );
+      }
     }
     this.log('phase.ended', record.name);
   }
@@ -212,13 +258,8 @@ export class RunState {
       environment: {
         gameday: GAMEDAY_VERSION,
         temporal: { namespace: info.namespace, taskQueue: info.taskQueue, workflowId: info.workflowId },
+        awsAccount: this.account,
       },
     };
   }
-}
-
-export function describeHandle(handle: FaultHandle): string {
-  const t = handle.toxiproxy;
-  if (t.action === 'down') return `toxiproxy ${t.url} proxy ${t.proxy} disabled`;
-  return `toxiproxy ${t.url} proxy ${t.proxy} toxic ${t.toxic.name} (${t.toxic.type} ${t.toxic.stream})`;
 }

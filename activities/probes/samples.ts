@@ -12,6 +12,8 @@ export interface Sample {
   ok: boolean;
   latencyMs: number;
   status?: number;
+  /** What a counting probe (ec2Fleet) counted. */
+  value?: number;
   error?: string;
 }
 
@@ -121,6 +123,17 @@ export function checkTolerance(
   atMost('latencyP99', tolerance.latencyP99Ms, summary.latencyMs?.p99 ?? null);
   atMost('errorRate', tolerance.errorRate, summary.samples ? summary.errorRate : null);
   atMost('consecutiveFailures', tolerance.consecutiveFailures, summary.maxConsecutiveFailures);
+  const counts = samples.flatMap((s) => (s.value === undefined ? [] : [s.value]));
+  if (tolerance.min !== undefined) {
+    const fewest = counts.length ? Math.min(...counts) : null;
+    checks.push({
+      measure: 'min',
+      limit: tolerance.min,
+      measured: fewest,
+      ok: fewest !== null && fewest >= tolerance.min,
+    });
+  }
+  atMost('max', tolerance.max, counts.length ? Math.max(...counts) : null);
   // With no explicit tolerance, a probe still has to answer: every sample a success.
   if (checks.length === 0)
     checks.push({

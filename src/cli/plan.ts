@@ -1,37 +1,76 @@
-/** `gameday plan <file>`: the normalized plan of a run, exactly as it would act. Changes nothing. */
+/**
+ * `gameday plan <file>`: the normalized plan of a run, exactly as it would act: phases with scaled
+ * durations, the exact toxics, and (resolved for real, read-only) the AWS account, the EC2
+ * instances and the FIS actions each fault would touch. Changes nothing.
+ */
 import { resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
+import { getTemplate } from '../../activities/faults/aws-fis';
+import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
 import { loadExperiment } from '../experiment/load';
-import { planRun, type RunPlan } from '../experiment/plan';
+import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
+import { describeHandle } from '../report/fault-text';
+import type { FaultHandle } from '../report/journal';
+import { CliError, EXIT } from './exit-codes';
 
 export function registerPlan(program: Command): void {
   program
     .command('plan <file>')
-    .description('print what a run would do: phases with scaled durations, the exact toxics; changes nothing')
+    .description('print what a run would do, with AWS targets resolved for real; changes nothing')
     .option('--id <runId>', 'plan for this run id (toxic names include it)', '<runId>')
     .option('--allow-production', 'plan a production experiment')
     .option('--json', 'print the plan as JSON')
     .action(async (file: string, options: { id: string; allowProduction?: boolean; json?: boolean }) => {
       const loaded = await loadExperiment(file);
-      const runId = options.id;
       const plan = planRun(loaded.experiment, {
-        runId,
+        runId: options.id,
         file: resolve(file),
         sha256: loaded.sha256,
-        outDir: resolve('gameday-runs', runId),
-        validateRunId: false,
+        outDir: resolve('gameday-runs', options.id),
         allowProduction: options.allowProduction,
+        validateRunId: false,
       });
-      console.log(options.json ? JSON.stringify(redactHeaders(plan), null, 2) : describePlan(plan));
+      const targets = needsResolving(plan) ? await resolveForPlan(plan) : null;
+      if (options.json) {
+        console.log(JSON.stringify({ ...redactHeaders(plan), targets }, null, 2));
+      } else {
+        console.log(await describePlan(plan, targets));
+      }
     });
 }
 
-export function describePlan(plan: RunPlan): string {
+function needsResolving(plan: RunPlan): boolean {
+  return plan.aws !== null || plan.phases.some((p) => p.faults.some((f) => f.provider !== 'toxiproxy'));
+}
+
+/** The same read-only resolution a run does before anything else, with the CLI's credentials. */
+async function resolveForPlan(plan: RunPlan): Promise<ResolvedTargets> {
+  try {
+    return await resolveTargets(plan);
+  } catch (error) {
+    if (error instanceof ApplicationFailure && !error.nonRetryable) {
+      throw new CliError(`cannot reach AWS to resolve the targets: ${error.message}`, EXIT.unavailable);
+    }
+    throw new CliError(`refused: ${(error as Error).message}`, EXIT.invalidInput);
+  }
+}
+
+export async function describePlan(plan: RunPlan, targets: ResolvedTargets | null): Promise<string> {
   const lines = [
     `experiment ${plan.experiment.name} (${plan.environment}), time scale ${plan.timeScale}`,
     `  ${plan.experiment.description}`,
   ];
+  if (plan.aws) {
+    lines.push(`aws region ${plan.aws.region}, max blast radius ${plan.maxBlastRadius}%`);
+    if (targets?.account) {
+      const allowed = plan.aws.accounts
+        ? ` (allowed: ${plan.aws.accounts.join(', ')})`
+        : ' (no target.accounts allow-list)';
+      lines.push(`  account ${targets.account.id} as ${targets.account.arn}${allowed}`);
+    }
+  }
   if (plan.toxiproxy) {
     lines.push(`toxiproxy ${plan.toxiproxy.url}`);
     for (const proxy of plan.toxiproxy.proxies) {
@@ -43,7 +82,7 @@ export function describePlan(plan: RunPlan): string {
   lines.push('steady state (before the faults, and after rollback):');
   for (const probe of plan.steadyState) {
     lines.push(
-      `  ${probe.name}: ${probe.http.method} ${probe.http.url} x${probe.sample.count} every ${formatDuration(probe.sample.everyMs)}`,
+      `  ${probe.name}: ${probeTarget(probe)} x${probe.sample.count} every ${formatDuration(probe.sample.everyMs)}`,
     );
   }
   if (plan.guardrails.length) lines.push('guardrails (abort on breach):');
@@ -53,21 +92,15 @@ export function describePlan(plan: RunPlan): string {
       .map(([k, v]) => `${k} >= ${v}`)
       .join(' or ');
     lines.push(
-      `  ${guardrail.name}: ${guardrail.probe.http.url} every ${formatDuration(guardrail.everyMs)}, window ${guardrail.window}, abort when ${when}`,
+      `  ${guardrail.name}: ${probeTarget(guardrail.probe)} every ${formatDuration(guardrail.everyMs)}, ` +
+        `window ${guardrail.window}, abort when ${when}`,
     );
   }
+  const resolved = new Map(targets?.resolved.map((h) => [h.name, h]));
   lines.push('phases:');
   for (const [index, phase] of plan.phases.entries()) {
     lines.push(`  ${index + 1}. ${phase.name} for ${formatDuration(phase.durationMs)}`);
-    for (const fault of phase.faults) {
-      const t = fault.toxiproxy;
-      lines.push(
-        t.action === 'down'
-          ? `     ${fault.name}: disable proxy ${t.proxy}`
-          : `     ${fault.name}: add toxic ${t.toxic.name} to proxy ${t.proxy}: ${t.toxic.type} ${t.toxic.stream} ` +
-              `toxicity ${t.toxic.toxicity} ${JSON.stringify(t.toxic.attributes)}`,
-      );
-    }
+    for (const fault of phase.faults) lines.push(...(await faultLines(resolved.get(fault.name) ?? fault)));
     for (const expectation of phase.expectations) {
       lines.push(`     expect ${expectation.probe.name}: ${JSON.stringify(expectation.tolerance)}`);
     }
@@ -79,20 +112,65 @@ export function describePlan(plan: RunPlan): string {
   lines.push(
     `a revert is retried for ${formatDuration(plan.rollbackTimeoutMs)} before the run ends rollback-failed`,
   );
+  if (targets?.lockKeys.length) lines.push(`locks while it runs: ${targets.lockKeys.join(', ')}`);
   return lines.join('\n');
 }
 
+async function faultLines(fault: FaultHandle): Promise<string[]> {
+  switch (fault.provider) {
+    case 'toxiproxy': {
+      const t = fault.toxiproxy;
+      return [
+        t.action === 'down'
+          ? `     ${fault.name}: disable proxy ${t.proxy}`
+          : `     ${fault.name}: add toxic ${t.toxic.name} to proxy ${t.proxy}: ${t.toxic.type} ${t.toxic.stream} ` +
+            `toxicity ${t.toxic.toxicity} ${JSON.stringify(t.toxic.attributes)}`,
+      ];
+    }
+    case 'awsEc2': {
+      const e = fault.awsEc2;
+      const lines = [`     ${fault.name}: ${describeHandle(fault)}`];
+      if (e.action === 'terminate') {
+        lines.push('     THIS TERMINATES INSTANCES. IT CANNOT BE UNDONE: ROLLBACK WILL NOT BRING THEM BACK.');
+      }
+      return lines;
+    }
+    case 'awsFis': {
+      const f = fault.awsFis;
+      const template = f.templateId ? await getTemplate(f) : f.template;
+      const actions = Object.entries(
+        (template?.actions ?? {}) as Record<string, { actionId?: string; startAfter?: string[] }>,
+      );
+      return [
+        `     ${fault.name}: start FIS experiment from ${f.templateId ? `template ${f.templateId}` : 'an inline template'} in ${f.region}, stop it on revert`,
+        ...actions.map(
+          ([name, action]) =>
+            `       action ${name}: ${action.actionId}${action.startAfter?.length ? ` after ${action.startAfter.join(', ')}` : ''}`,
+        ),
+      ];
+    }
+  }
+}
+
+function probeTarget(probe: ProbePlan): string {
+  if (probe.http) return `${probe.http.method} ${probe.http.url}`;
+  if (probe.dynamodb) return `dynamodb ${probe.dynamodb.operation} ${probe.dynamodb.table}`;
+  if (probe.ec2Fleet)
+    return `ec2 instances ${probe.ec2Fleet.state} ${JSON.stringify(probe.ec2Fleet.tags ?? probe.ec2Fleet.filters ?? {})}`;
+  return 'no probe';
+}
+
 function redactHeaders(plan: RunPlan): RunPlan {
-  const redact = <T extends { http: { headers?: Record<string, string> } }>(item: T): T =>
-    item.http.headers
+  const redact = (probe: ProbePlan): ProbePlan =>
+    probe.http?.headers
       ? {
-          ...item,
+          ...probe,
           http: {
-            ...item.http,
-            headers: Object.fromEntries(Object.keys(item.http.headers).map((k) => [k, '<redacted>'])),
+            ...probe.http,
+            headers: Object.fromEntries(Object.keys(probe.http.headers).map((k) => [k, '<redacted>'])),
           },
         }
-      : item;
+      : probe;
   return {
     ...plan,
     steadyState: plan.steadyState.map(redact),
@@ -101,6 +179,5 @@ function redactHeaders(plan: RunPlan): RunPlan {
       ...p,
       expectations: p.expectations.map((e) => ({ ...e, probe: redact(e.probe) })),
     })),
-    rollback: plan.rollback.map(redact),
   };
 }

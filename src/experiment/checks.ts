@@ -71,7 +71,144 @@ export function crossFieldIssues(data: unknown): RawIssue[] {
     isObject(data.settings) && isObject(data.settings.toxiproxy) ? data.settings.toxiproxy : undefined;
   if (toxiproxy) uniqueNames(toxiproxy.proxies, ['settings', 'toxiproxy', 'proxies'], 'proxy', issues);
 
+  issues.push(...awsIssues(data));
   return issues;
+}
+
+/** The safety rules of AWS faults and probes that a single field cannot express. */
+function awsIssues(data: Raw): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const target = isObject(data.target) ? data.target : {};
+  const maxBlastRadius = typeof target.maxBlastRadius === 'number' ? target.maxBlastRadius : 50;
+  const aws = isObject(data.settings) && isObject(data.settings.aws) ? data.settings.aws : undefined;
+  const usesAws: (string | number)[][] = [];
+
+  list(data.phases).forEach((phase, p) => {
+    if (!isObject(phase)) return;
+    list(phase.faults).forEach((fault, f) => {
+      if (!isObject(fault)) return;
+      const path = ['phases', p, 'faults', f];
+      if (isObject(fault.awsEc2)) {
+        usesAws.push([...path, 'awsEc2']);
+        issues.push(...ec2FaultIssues(fault.awsEc2, [...path, 'awsEc2'], maxBlastRadius));
+      }
+      if (isObject(fault.awsFis)) {
+        usesAws.push([...path, 'awsFis']);
+        issues.push(...fisFaultIssues(fault.awsFis, [...path, 'awsFis'], maxBlastRadius));
+      }
+    });
+  });
+  const probes = [
+    ...list(data.steadyState).map((probe, i) => [probe, ['steadyState', i]] as const),
+    ...list(data.guardrails).map(
+      (g, i) => [isObject(g) ? g.probe : undefined, ['guardrails', i, 'probe']] as const,
+    ),
+  ];
+  for (const [probe, path] of probes) {
+    if (!isObject(probe)) continue;
+    if (isObject(probe.ec2Fleet)) usesAws.push([...path, 'ec2Fleet']);
+    if (isObject(probe.dynamodb)) {
+      usesAws.push([...path, 'dynamodb']);
+      issues.push(...dynamoProbeIssues(probe.dynamodb, [...path, 'dynamodb']));
+    }
+  }
+
+  const first = usesAws[0];
+  if (first && !aws) {
+    issues.push({ path: first, message: 'AWS faults and probes need settings.aws (at least its region)' });
+  }
+  const regions = list(target.regions);
+  if (aws && typeof aws.region === 'string' && regions.length > 0 && !regions.includes(aws.region)) {
+    issues.push({
+      path: ['settings', 'aws', 'region'],
+      message: `region ${aws.region} is not in target.regions (${regions.join(', ')})`,
+    });
+  }
+  return issues;
+}
+
+function ec2FaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
+  const issues: RawIssue[] = [];
+  if (!('instanceIds' in fault) && !('tags' in fault) && !('filters' in fault)) {
+    issues.push({
+      path,
+      message:
+        'name the instances with instanceIds, tags or filters: an empty selector matches every instance in the region',
+    });
+  }
+  if (fault.action === 'terminate' && fault.irreversible !== true) {
+    issues.push({
+      path: [...path, 'action'],
+      message:
+        'terminate cannot be undone: set irreversible: true to confirm that this run destroys instances',
+    });
+  }
+  issues.push(...selectionIssues(fault.selection, [...path, 'selection'], maxBlastRadius));
+  return issues;
+}
+
+function fisFaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const given = ['templateId', 'template'].filter((key) => key in fault);
+  if (given.length !== 1) issues.push({ path, message: 'give exactly one of templateId and template' });
+  const template = isObject(fault.template) ? fault.template : undefined;
+  if (!template) return issues;
+  const targets = isObject(template.targets) ? template.targets : {};
+  const actions = isObject(template.actions) ? template.actions : {};
+  for (const [name, targetSpec] of Object.entries(targets)) {
+    if (isObject(targetSpec)) {
+      const selectionPath = [...path, 'template', 'targets', name, 'selectionMode'];
+      issues.push(...selectionIssues(targetSpec.selectionMode, selectionPath, maxBlastRadius));
+    }
+  }
+  if (Object.keys(actions).length === 0) {
+    issues.push({ path: [...path, 'template', 'actions'], message: 'name at least one action' });
+  }
+  for (const [name, action] of Object.entries(actions)) {
+    if (!isObject(action)) continue;
+    const actionPath = [...path, 'template', 'actions', name];
+    for (const [key, targetName] of Object.entries(isObject(action.targets) ? action.targets : {})) {
+      if (typeof targetName === 'string' && !(targetName in targets)) {
+        issues.push({
+          path: [...actionPath, 'targets', key],
+          message: `no target named "${targetName}" in template.targets`,
+        });
+      }
+    }
+    list(action.startAfter).forEach((after, i) => {
+      if (typeof after === 'string' && !(after in actions)) {
+        issues.push({
+          path: [...actionPath, 'startAfter', i],
+          message: `no action named "${after}" in template.actions`,
+        });
+      }
+    });
+  }
+  return issues;
+}
+
+/** PERCENT(n) above the blast radius, and selections of nothing, are refused before any run. */
+function selectionIssues(selection: unknown, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
+  if (typeof selection !== 'string') return [];
+  const percent = /^PERCENT\((\d+(?:\.\d+)?)\)$/.exec(selection);
+  if (percent && Number(percent[1]) > maxBlastRadius) {
+    return [
+      {
+        path,
+        message: `${selection} is above target.maxBlastRadius (${maxBlastRadius}%); raise it deliberately if you mean it`,
+      },
+    ];
+  }
+  if (/^(PERCENT|COUNT)\(0(\.0+)?\)$/.test(selection))
+    return [{ path, message: `${selection} selects nothing` }];
+  return [];
+}
+
+function dynamoProbeIssues(probe: Raw, path: (string | number)[]): RawIssue[] {
+  const needs: Record<string, string> = { GetItem: 'key', PutItem: 'item', Query: 'keyCondition' };
+  const operation = typeof probe.operation === 'string' ? probe.operation : 'GetItem';
+  const needed = needs[operation];
+  return needed && !(needed in probe) ? [{ path, message: `${operation} needs ${needed}` }] : [];
 }
 
 function exactlyOneKey(

@@ -3,6 +3,7 @@
  * timeScale), names of what will be injected are final, and the environment's overrides are
  * applied. The plan is the workflow's input, so it holds plain data only.
  */
+import { createHash } from 'node:crypto';
 import type { FaultHandle } from '../report/journal';
 import { parseDuration } from './duration';
 import type { Experiment, Fault, HttpRequest, InlineProbe, Probe, Tolerance } from './schema';
@@ -18,6 +19,8 @@ export interface HttpRequestPlan {
 
 export interface TolerancePlan {
   status?: number[];
+  min?: number;
+  max?: number;
   latencyP50Ms?: number;
   latencyP95Ms?: number;
   latencyP99Ms?: number;
@@ -25,11 +28,39 @@ export interface TolerancePlan {
   consecutiveFailures?: number;
 }
 
+export interface AwsLocationPlan {
+  region: string;
+  /** Absent means AWS's own endpoint for the region. */
+  endpoint?: string;
+}
+
+export interface DynamoDbProbePlan extends AwsLocationPlan {
+  table: string;
+  operation: 'GetItem' | 'PutItem' | 'Query';
+  key?: Record<string, unknown>;
+  item?: Record<string, unknown>;
+  keyCondition?: string;
+  values?: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+export interface Ec2FleetProbePlan extends AwsLocationPlan {
+  tags?: Record<string, string>;
+  filters?: { name: string; values: string[] }[];
+  state: string;
+  timeoutMs: number;
+}
+
+/** A probe: exactly one of http, dynamodb, ec2Fleet. */
 export interface ProbePlan {
   name: string;
-  http: HttpRequestPlan;
-  /** Statuses that make a sample a success; null means 200-399. */
+  http?: HttpRequestPlan;
+  dynamodb?: DynamoDbProbePlan;
+  ec2Fleet?: Ec2FleetProbePlan;
+  /** Statuses that make an http sample a success; null means 200-399. */
   okStatus: number[] | null;
+  /** The count an ec2Fleet sample must be within to be a success. */
+  okRange: { min?: number; max?: number };
   sample: { everyMs: number; count: number };
   tolerance: TolerancePlan;
 }
@@ -79,6 +110,9 @@ export interface RunPlan {
   environment: 'local' | 'staging' | 'production';
   timeScale: number;
   toxiproxy: { url: string; proxies: ProxyPlan[] } | null;
+  /** Set when any fault or probe talks to AWS: the account is checked with STS before anything runs. */
+  aws: { region: string; accounts: string[] | null; sts: AwsLocationPlan } | null;
+  maxBlastRadius: number;
   steadyState: ProbePlan[];
   guardrails: GuardrailPlan[];
   phases: PhasePlan[];
@@ -118,11 +152,12 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
   }
 
   const toxiproxyUrl = env.TOXIPROXY_URL || experiment.settings.toxiproxy?.url || 'http://127.0.0.1:8474';
+  const aws = awsLocator(experiment, env);
   const usesToxiproxy =
     experiment.settings.toxiproxy !== undefined ||
     experiment.phases.some((p) => p.faults.some((f) => f.toxiproxy));
 
-  const probes = new Map(experiment.steadyState.map((probe) => [probe.name, planProbe(probe)]));
+  const probes = new Map(experiment.steadyState.map((probe) => [probe.name, planProbe(probe, aws)]));
   const probeNamed = (name: string): ProbePlan => {
     const probe = probes.get(name);
     if (!probe) throw new PlanRefused(`no steadyState probe is named "${name}"`);
@@ -149,7 +184,7 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
       probe:
         typeof guardrail.probe === 'string'
           ? probeNamed(guardrail.probe)
-          : planInlineProbe(`guardrail-${guardrail.name}`, guardrail.probe),
+          : planInlineProbe(`guardrail-${guardrail.name}`, guardrail.probe, aws),
       everyMs: parseDuration(guardrail.every),
       window: guardrail.window,
       abortWhen: {
@@ -161,7 +196,7 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     phases: experiment.phases.map((phase) => ({
       name: phase.name,
       durationMs: Math.max(1, Math.round(parseDuration(phase.duration) * experiment.timeScale)),
-      faults: phase.faults.map((fault) => planFault(fault, phase.name, options.runId, toxiproxyUrl)),
+      faults: phase.faults.map((fault) => planFault(fault, phase.name, options.runId, toxiproxyUrl, aws)),
       expectations: phase.expect.map((expectation) => {
         const probe = probeNamed(expectation.probe);
         return {
@@ -172,6 +207,11 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
       }),
     })),
     recovery: { withinMs: parseDuration(experiment.recovery.within) },
+    // After the probes and faults: whether the run needs AWS at all depends on what they use.
+    aws: aws.used()
+      ? { region: aws.region(), accounts: experiment.target.accounts ?? null, sts: aws.location('sts') }
+      : null,
+    maxBlastRadius: experiment.target.maxBlastRadius,
     rollbackTimeoutMs: parseDuration(experiment.settings.rollbackTimeout),
     rollback: experiment.rollback.map((step) => ({
       name: step.name,
@@ -187,20 +227,50 @@ export function toxicName(runId: string, faultName: string): string {
   return `gameday.${runId}.${faultName}`;
 }
 
-function planFault(fault: Fault, phase: string, runId: string, url: string): FaultHandle {
+function planFault(fault: Fault, phase: string, runId: string, url: string, aws: AwsLocator): FaultHandle {
+  const identity = { name: fault.name, phase };
+  if (fault.awsEc2) {
+    const spec = fault.awsEc2;
+    return {
+      ...identity,
+      provider: 'awsEc2',
+      awsEc2: {
+        ...aws.location('ec2'),
+        action: spec.action,
+        selector: dropUndefined({ instanceIds: spec.instanceIds, tags: spec.tags, filters: spec.filters }),
+        selection: spec.selection,
+        allowEmpty: spec.allowEmpty,
+        waitForMs: parseDuration(spec.waitFor),
+        seed: `${runId}/${fault.name}`,
+        instances: null,
+        candidates: null,
+      },
+    };
+  }
+  if (fault.awsFis) {
+    const spec = fault.awsFis;
+    return {
+      ...identity,
+      provider: 'awsFis',
+      awsFis: {
+        ...aws.location('fis'),
+        templateId: spec.templateId ?? null,
+        template: (spec.template as Record<string, unknown> | undefined) ?? null,
+        clientToken: clientToken(runId, fault.name),
+        tags: { 'gameday:run-id': runId, 'gameday:fault': fault.name },
+        waitForMs: parseDuration(spec.waitFor),
+        experimentId: null,
+        createdTemplateId: null,
+      },
+    };
+  }
   const spec = fault.toxiproxy;
   if (!spec) throw new PlanRefused(`fault ${fault.name} names no provider`);
   if ('down' in spec) {
-    return {
-      name: fault.name,
-      phase,
-      provider: 'toxiproxy',
-      toxiproxy: { action: 'down', url, proxy: spec.proxy },
-    };
+    return { ...identity, provider: 'toxiproxy', toxiproxy: { action: 'down', url, proxy: spec.proxy } };
   }
   return {
-    name: fault.name,
-    phase,
+    ...identity,
     provider: 'toxiproxy',
     toxiproxy: {
       action: 'toxic',
@@ -217,26 +287,89 @@ function planFault(fault: Fault, phase: string, runId: string, url: string): Fau
   };
 }
 
-function planProbe(probe: Probe): ProbePlan {
-  if (!probe.http) throw new PlanRefused(`probe ${probe.name} names no probe kind`);
+/**
+ * AWS client tokens are at most 64 characters; the run id and fault name, hashed, make one that
+ * is the same for every attempt of this run's fault and different for every other.
+ */
+export function clientToken(runId: string, faultName: string): string {
+  return `gameday-${createHash('sha256').update(`${runId}/${faultName}`).digest('hex').slice(0, 40)}`;
+}
+
+type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb';
+
+interface AwsLocator {
+  location(service: AwsService): AwsLocationPlan;
+  region(): string;
+  used(): boolean;
+}
+
+/**
+ * Where each AWS service is for this run. The environment wins over the file, as with the AWS CLI
+ * (AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), but the region must still be one of
+ * target.regions.
+ */
+function awsLocator(experiment: Experiment, env: Record<string, string | undefined>): AwsLocator {
+  const settings = experiment.settings.aws;
+  let used = false;
+  const region = () => {
+    used = true;
+    const resolved = env.AWS_REGION || settings?.region;
+    if (!resolved) throw new PlanRefused('AWS faults and probes need settings.aws.region (or AWS_REGION)');
+    const allowed = experiment.target.regions;
+    if (allowed && !allowed.includes(resolved)) {
+      throw new PlanRefused(
+        `region ${resolved} is not in target.regions (${allowed.join(', ')}); nothing was run`,
+      );
+    }
+    return resolved;
+  };
+  return {
+    region,
+    used: () => used,
+    location(service) {
+      const endpoint =
+        env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ||
+        settings?.endpoints?.[service] ||
+        env.AWS_ENDPOINT_URL ||
+        settings?.endpoint;
+      return { region: region(), ...(endpoint ? { endpoint } : {}) };
+    },
+  };
+}
+
+function planProbe(probe: Probe, aws: AwsLocator): ProbePlan {
   return {
     name: probe.name,
-    http: planHttp(probe.http),
+    ...probeKind(probe.name, probe, aws),
     okStatus: probe.expect.status ?? null,
+    okRange: dropUndefined({ min: probe.expect.min, max: probe.expect.max }),
     sample: { everyMs: parseDuration(probe.sample.every), count: probe.sample.count },
     tolerance: planTolerance(probe.expect),
   };
 }
 
-function planInlineProbe(name: string, probe: InlineProbe): ProbePlan {
-  if (!probe.http) throw new PlanRefused(`probe ${name} names no probe kind`);
+function planInlineProbe(name: string, probe: InlineProbe, aws: AwsLocator): ProbePlan {
   return {
     name,
-    http: planHttp(probe.http),
+    ...probeKind(name, probe, aws),
     okStatus: probe.expect?.status ?? null,
+    okRange: dropUndefined({ min: probe.expect?.min, max: probe.expect?.max }),
     sample: { everyMs: 1_000, count: 1 },
     tolerance: {},
   };
+}
+
+function probeKind(name: string, probe: Pick<Probe, 'http' | 'dynamodb' | 'ec2Fleet'>, aws: AwsLocator) {
+  if (probe.http) return { http: planHttp(probe.http) };
+  if (probe.dynamodb) {
+    const { timeout, ...request } = probe.dynamodb;
+    return { dynamodb: { ...aws.location('dynamodb'), ...request, timeoutMs: parseDuration(timeout) } };
+  }
+  if (probe.ec2Fleet) {
+    const { timeout, ...selector } = probe.ec2Fleet;
+    return { ec2Fleet: { ...aws.location('ec2'), ...selector, timeoutMs: parseDuration(timeout) } };
+  }
+  throw new PlanRefused(`probe ${name} names no probe kind`);
 }
 
 function planHttp(request: HttpRequest): HttpRequestPlan {
@@ -252,6 +385,8 @@ function planHttp(request: HttpRequest): HttpRequestPlan {
 function planTolerance(tolerance: Tolerance): TolerancePlan {
   return dropUndefined({
     status: tolerance.status,
+    min: tolerance.min,
+    max: tolerance.max,
     latencyP50Ms: optionalDuration(tolerance.latencyP50),
     latencyP95Ms: optionalDuration(tolerance.latencyP95),
     latencyP99Ms: optionalDuration(tolerance.latencyP99),

@@ -4,30 +4,17 @@
  * is an error, because a misspelt `abortWhen` silently ignored is a guardrail that never fires.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN } from './duration';
+import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2Fault, Ec2FleetProbe, FisFault } from './aws-schema';
+import { Duration, Fraction, HttpUrl, Name, PositiveInt } from './primitives';
 
-export const Name = z
-  .string()
-  .regex(
-    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
-    'lowercase letters, digits and dashes, at most 63 characters',
-  )
-  .describe('A name in lowercase kebab case');
-
-export const Duration = z
-  .string()
-  .regex(DURATION_PATTERN, 'a duration like 250ms, 30s, 5m or 1h')
-  .describe('A duration: a number and a unit (ms, s, m, h)');
-
-const Fraction = z.number().min(0).max(1);
-const PositiveInt = z.number().int().min(1);
+export { Duration, Name } from './primitives';
 
 // ---------------------------------------------------------------------------------------------
 // Probes
 
 export const HttpRequest = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+    url: HttpUrl,
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     timeout: Duration.default('2s').describe('Per-request timeout; a request that takes longer is an error'),
     headers: z.record(z.string(), z.string()).optional().describe(
@@ -50,8 +37,10 @@ export const Tolerance = z
     latencyP99: Duration.optional(),
     errorRate: Fraction.optional().describe('Highest fraction of failed samples that still holds'),
     consecutiveFailures: PositiveInt.optional().describe('Longest run of failed samples that still holds'),
+    min: z.number().int().min(0).optional().describe('ec2Fleet: fewest instances that still holds'),
+    max: z.number().int().min(0).optional().describe('ec2Fleet: most instances that still holds'),
   })
-  .describe('What must hold over the samples: each measured value at most the given one');
+  .describe('What must hold over the samples: each measured value at most the given one (min: at least)');
 
 export const Sampling = z.strictObject({
   every: Duration,
@@ -61,6 +50,8 @@ export const Sampling = z.strictObject({
 /** How a probe reaches the system. Exactly one kind per probe; new kinds add one key here. */
 const probeKinds = {
   http: HttpRequest.optional(),
+  dynamodb: DynamoDbProbe.optional(),
+  ec2Fleet: Ec2FleetProbe.optional(),
 };
 export const PROBE_KINDS = Object.keys(probeKinds) as ProbeKind[];
 export type ProbeKind = keyof typeof probeKinds;
@@ -68,9 +59,9 @@ export type ProbeKind = keyof typeof probeKinds;
 export const InlineProbe = z
   .strictObject({
     ...probeKinds,
-    expect: Tolerance.pick({ status: true }).strict().optional(),
+    expect: Tolerance.pick({ status: true, min: true, max: true }).strict().optional(),
   })
-  .describe('A probe defined in place: one probe kind, and optionally which statuses count as success');
+  .describe('A probe defined in place: one probe kind, and what makes one sample a success');
 
 export const Probe = z
   .strictObject({
@@ -140,6 +131,8 @@ export const ToxiproxyFault = z.union([ProxyDown, ToxicFault]);
 /** Exactly one provider per fault; new providers add one key here and one file in activities/faults. */
 const faultProviders = {
   toxiproxy: ToxiproxyFault.optional(),
+  awsEc2: Ec2Fault.optional(),
+  awsFis: FisFault.optional(),
 };
 export const FAULT_PROVIDERS = Object.keys(faultProviders) as FaultProvider[];
 export type FaultProvider = keyof typeof faultProviders;
@@ -186,6 +179,18 @@ export const Experiment = z.strictObject({
   tags: z.array(z.string()).default([]),
   target: z.strictObject({
     environment: z.enum(['local', 'staging', 'production']),
+    accounts: z
+      .array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'))
+      .min(1)
+      .optional()
+      .describe('The only AWS accounts this experiment may touch, checked with STS before anything runs'),
+    regions: z.array(AwsRegion).min(1).optional().describe('The only AWS regions this experiment may touch'),
+    maxBlastRadius: z
+      .number()
+      .gt(0)
+      .max(100)
+      .default(50)
+      .describe('Largest share (percent) of matching instances or resources one fault may select'),
   }),
   timeScale: z.number().positive().max(1000).default(1).describe('Multiplies every phase duration'),
   settings: z
@@ -202,6 +207,7 @@ export const Experiment = z.strictObject({
             .describe('Created idempotently before the run, left in place'),
         })
         .optional(),
+      aws: AwsSettings.optional(),
       rollbackTimeout: Duration.default('10m').describe(
         'How long a revert is retried before the run ends rollback-failed',
       ),
@@ -225,6 +231,7 @@ export type ToxiproxyFault = z.infer<typeof ToxiproxyFault>;
 export type ToxicFault = z.infer<typeof ToxicFault>;
 export type HttpRequest = z.infer<typeof HttpRequest>;
 export type ProxyDeclaration = z.infer<typeof ProxyDeclaration>;
+export type Target = z.infer<typeof Experiment>['target'];
 
 /** JSON Schema of the experiment file, for editors (`gameday schema`). */
 export function experimentJsonSchema(): object {

@@ -29,12 +29,50 @@ export const ToxiproxyHandle = z.discriminatedUnion('action', [
 ]);
 export type ToxiproxyHandle = z.infer<typeof ToxiproxyHandle>;
 
-export const FaultHandle = z.object({
-  name: z.string(),
-  phase: z.string(),
-  provider: z.literal('toxiproxy'),
-  toxiproxy: ToxiproxyHandle,
+/** Where an AWS API is: the region, and an endpoint only when it is not AWS's own (emulators). */
+const AwsLocation = { region: z.string(), endpoint: z.string().optional() };
+
+export const Ec2Instance = z.object({ id: z.string(), priorState: z.string() });
+
+export const Ec2Handle = z.object({
+  ...AwsLocation,
+  action: z.enum(['stop', 'reboot', 'terminate']),
+  selector: z.object({
+    instanceIds: z.array(z.string()).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    filters: z.array(z.object({ name: z.string(), values: z.array(z.string()) })).optional(),
+  }),
+  selection: z.string(),
+  allowEmpty: z.boolean(),
+  waitForMs: z.number(),
+  /** Seeds the deterministic choice among the candidates: the same run picks the same instances. */
+  seed: z.string(),
+  /** Exactly which instances the run touches, with their state before it; null until resolved. */
+  instances: z.array(Ec2Instance).nullable(),
+  candidates: z.number().int().nullable(),
 });
+export type Ec2Handle = z.infer<typeof Ec2Handle>;
+
+export const FisHandle = z.object({
+  ...AwsLocation,
+  templateId: z.string().nullable(),
+  /** An inline template, created for the run (idempotently, by client token) and deleted after it. */
+  template: z.record(z.string(), z.unknown()).nullable(),
+  clientToken: z.string(),
+  /** Tags on the template and the experiment, so a revert after a crash can find them. */
+  tags: z.record(z.string(), z.string()),
+  waitForMs: z.number(),
+  experimentId: z.string().nullable(),
+  createdTemplateId: z.string().nullable(),
+});
+export type FisHandle = z.infer<typeof FisHandle>;
+
+const faultIdentity = { name: z.string(), phase: z.string() };
+export const FaultHandle = z.discriminatedUnion('provider', [
+  z.object({ ...faultIdentity, provider: z.literal('toxiproxy'), toxiproxy: ToxiproxyHandle }),
+  z.object({ ...faultIdentity, provider: z.literal('awsEc2'), awsEc2: Ec2Handle }),
+  z.object({ ...faultIdentity, provider: z.literal('awsFis'), awsFis: FisHandle }),
+]);
 export type FaultHandle = z.infer<typeof FaultHandle>;
 
 export const FaultStatus = z.enum(['recorded', 'injected', 'reverting', 'reverted', 'revert-failed']);
@@ -128,6 +166,14 @@ export const GuardrailBreach = z.object({
 });
 export type GuardrailBreach = z.infer<typeof GuardrailBreach>;
 
+/** FIS's own view of an experiment while the phase ran: every state it reported, in order. */
+export const FisObservation = z.object({
+  fault: z.string(),
+  experimentId: z.string(),
+  states: z.array(z.object({ at: Timestamp, status: z.string(), reason: z.string() })),
+});
+export type FisObservation = z.infer<typeof FisObservation>;
+
 export const WatchResult = z.object({
   phase: z.string(),
   startedAt: Timestamp,
@@ -135,6 +181,7 @@ export const WatchResult = z.object({
   guardrails: z.array(ProbeSummary),
   expectations: z.array(HypothesisCheck),
   breach: GuardrailBreach.nullable(),
+  fis: z.array(FisObservation).default([]),
   /** More than 1 when the watch resumed on another worker after a crash. */
   attempts: z.number().int(),
   workers: z.array(z.string()),
@@ -207,6 +254,8 @@ export const Journal = z.object({
   environment: z.object({
     gameday: z.string(),
     temporal: z.object({ namespace: z.string(), taskQueue: z.string(), workflowId: z.string() }),
+    /** The AWS identity the worker acted as, when the run used AWS. */
+    awsAccount: z.object({ id: z.string(), arn: z.string() }).nullable().default(null),
   }),
 });
 export type Journal = z.infer<typeof Journal>;

@@ -42,7 +42,8 @@ describe('a run', () => {
     await target.stop();
 
     expect(result.verdict).toBe('passed');
-    const toxic = plan.phases[0]?.faults[0]?.toxiproxy;
+    const planned = plan.phases[0]?.faults[0];
+    const toxic = planned?.provider === 'toxiproxy' ? planned.toxiproxy : undefined;
     expect(toxic?.action === 'toxic' && toxic.toxic.name).toBe(`gameday.${plan.runId}.svc-latency`);
     const withToxic = seen.filter((s) => s.toxics.includes(`gameday.${plan.runId}.svc-latency`));
     expect(withToxic.length).toBeGreaterThan(10);

@@ -55,16 +55,15 @@ describe('planning a run', () => {
         },
       },
     });
-    expect(plan.phases[1]?.faults[0]?.toxiproxy).toEqual({
-      action: 'down',
-      url: 'http://127.0.0.1:8474',
-      proxy: 'db',
+    expect(plan.phases[1]?.faults[0]).toMatchObject({ provider: 'toxiproxy' });
+    expect(plan.phases[1]?.faults[0]).toMatchObject({
+      toxiproxy: { action: 'down', url: 'http://127.0.0.1:8474', proxy: 'db' },
     });
   });
 
   it('resolves probes, guardrails and tolerances to milliseconds', () => {
     const plan = planRun(experiment(), options);
-    expect(plan.steadyState[0]?.http.timeoutMs).toBe(250);
+    expect(plan.steadyState[0]?.http?.timeoutMs).toBe(250);
     expect(plan.steadyState[0]?.tolerance).toEqual({ latencyP99Ms: 300, errorRate: 0.01 });
     expect(plan.guardrails[0]).toMatchObject({ everyMs: 100, window: 5, abortWhen: { latencyP99Ms: 1_000 } });
     expect(plan.phases[0]?.expectations[0]).toMatchObject({ everyMs: 500, tolerance: { errorRate: 0.5 } });
@@ -72,7 +71,7 @@ describe('planning a run', () => {
   });
 
   it('keeps ${VAR} references in headers for the worker to resolve', () => {
-    expect(planRun(experiment(), options).steadyState[0]?.http.headers).toEqual({
+    expect(planRun(experiment(), options).steadyState[0]?.http?.headers).toEqual({
       Authorization: 'Bearer ${TOKEN}',
     });
   });
@@ -80,7 +79,7 @@ describe('planning a run', () => {
   it('lets TOXIPROXY_URL override the file', () => {
     const plan = planRun(experiment(), { ...options, env: { TOXIPROXY_URL: 'http://127.0.0.1:9999' } });
     expect(plan.toxiproxy?.url).toBe('http://127.0.0.1:9999');
-    expect(plan.phases[0]?.faults[0]?.toxiproxy.url).toBe('http://127.0.0.1:9999');
+    expect(plan.phases[0]?.faults[0]).toMatchObject({ toxiproxy: { url: 'http://127.0.0.1:9999' } });
   });
 
   it('refuses production without allowProduction, and bad run ids', () => {

@@ -30,6 +30,7 @@ const watch = (ok: boolean): WatchResult => ({
   guardrails: [],
   expectations: [check(ok)],
   breach: null,
+  fis: [],
   attempts: 1,
   workers: [],
 });

@@ -1,0 +1,154 @@
+/**
+ * The `awsFis` fault provider. Inject starts an FIS experiment (creating the run's own template
+ * first when the file gives one inline) and waits until it runs; revert stops it and waits until
+ * it has stopped, then deletes the run's template. Every call is idempotent: client tokens come
+ * from the run id and fault name, and the template and experiment carry the run id as a tag, so a
+ * revert after a crash finds the experiment even if its id was never recorded.
+ */
+import {
+  CreateExperimentTemplateCommand,
+  type CreateExperimentTemplateCommandInput,
+  DeleteExperimentTemplateCommand,
+  type ExperimentState,
+  GetExperimentCommand,
+  GetExperimentTemplateCommand,
+  ListExperimentsCommand,
+  ListExperimentTemplatesCommand,
+  StartExperimentCommand,
+  StopExperimentCommand,
+} from '@aws-sdk/client-fis';
+import { ApplicationFailure } from '@temporalio/common';
+import type { FisHandle } from '../../src/report/journal';
+import { aws, awsFailure, fisClient, isNotFound, waitUntil } from '../aws';
+
+const ENDED = ['completed', 'stopped', 'failed', 'cancelled'];
+
+export async function injectFis(handle: FisHandle, beforeChange: () => void): Promise<FisHandle> {
+  const fis = fisClient(handle);
+  beforeChange();
+  const createdTemplateId = handle.template ? await createTemplate(handle) : null;
+  const templateId = handle.templateId ?? createdTemplateId;
+  if (!templateId) throw ApplicationFailure.nonRetryable('no FIS template to start', 'FisNoTemplate');
+  beforeChange();
+  const started = await aws('fis StartExperiment', () =>
+    fis.send(
+      new StartExperimentCommand({
+        experimentTemplateId: templateId,
+        clientToken: handle.clientToken,
+        tags: handle.tags,
+      }),
+    ),
+  );
+  const experimentId = started.experiment?.id;
+  if (!experimentId)
+    throw ApplicationFailure.retryable('FIS StartExperiment returned no experiment id', 'AwsTransient');
+
+  await waitUntil(`FIS experiment ${experimentId} to run`, handle.waitForMs, async () => {
+    const state = await experimentState(handle, experimentId);
+    if (state.status === 'running' || state.status === 'completed') return true;
+    if (state.status && ENDED.includes(state.status)) {
+      throw ApplicationFailure.nonRetryable(
+        `FIS experiment ${experimentId} ended ${state.status} before it ran: ${state.reason ?? 'no reason given'}`,
+        'FisExperimentFailed',
+      );
+    }
+    return undefined;
+  });
+  return { ...handle, experimentId, createdTemplateId };
+}
+
+export async function revertFis(handle: FisHandle): Promise<{ alreadyGone: boolean; handle: FisHandle }> {
+  const fis = fisClient(handle);
+  const experimentId = handle.experimentId ?? (await findByTags(handle, 'experiment'));
+  let alreadyGone = true;
+  if (experimentId) {
+    const state = await experimentState(handle, experimentId).catch((error): ExperimentState | null => {
+      if (isNotFound(error)) return null;
+      throw error;
+    });
+    if (state?.status && !ENDED.includes(state.status)) {
+      alreadyGone = false;
+      await aws('fis StopExperiment', () => fis.send(new StopExperimentCommand({ id: experimentId }))).catch(
+        (error) => {
+          if (!isNotFound(error)) throw error;
+        },
+      );
+      await waitUntil(`FIS experiment ${experimentId} to stop`, handle.waitForMs, async () => {
+        const now = await experimentState(handle, experimentId);
+        return now.status && ENDED.includes(now.status) ? true : undefined;
+      });
+    }
+  }
+  const templateId = handle.template
+    ? (handle.createdTemplateId ?? (await findByTags(handle, 'template')))
+    : null;
+  if (templateId) {
+    await aws('fis DeleteExperimentTemplate', () =>
+      fis.send(new DeleteExperimentTemplateCommand({ id: templateId })),
+    ).catch((error) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+  return { alreadyGone, handle: { ...handle, experimentId: experimentId ?? null } };
+}
+
+export async function experimentState(handle: FisHandle, experimentId: string): Promise<ExperimentState> {
+  const answer = await aws(`fis GetExperiment ${experimentId}`, () =>
+    fisClient(handle).send(new GetExperimentCommand({ id: experimentId })),
+  );
+  return answer.experiment?.state ?? {};
+}
+
+/** The template a templateId fault names, for `gameday plan` and the safety checks. */
+export async function getTemplate(handle: FisHandle) {
+  if (!handle.templateId) return null;
+  const templateId = handle.templateId;
+  try {
+    const answer = await fisClient(handle).send(new GetExperimentTemplateCommand({ id: templateId }));
+    return answer.experimentTemplate ?? null;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw awsFailure(error, `fis GetExperimentTemplate ${templateId}`);
+  }
+}
+
+async function createTemplate(handle: FisHandle): Promise<string> {
+  const created = await aws('fis CreateExperimentTemplate', () =>
+    fisClient(handle).send(
+      new CreateExperimentTemplateCommand({
+        ...(handle.template as unknown as CreateExperimentTemplateCommandInput),
+        clientToken: `${handle.clientToken}-template`,
+        tags: handle.tags,
+      }),
+    ),
+  );
+  const id = created.experimentTemplate?.id;
+  if (!id) throw ApplicationFailure.retryable('FIS CreateExperimentTemplate returned no id', 'AwsTransient');
+  return id;
+}
+
+/** The run's experiment or template, found by its tags: how a revert after a crash finds it. */
+async function findByTags(handle: FisHandle, kind: 'experiment' | 'template'): Promise<string | null> {
+  const fis = fisClient(handle);
+  const matches = (tags: Record<string, string> | undefined) =>
+    Object.entries(handle.tags).every(([key, value]) => tags?.[key] === value);
+  let nextToken: string | undefined;
+  do {
+    if (kind === 'experiment') {
+      const page = await aws('fis ListExperiments', () =>
+        fis.send(new ListExperimentsCommand({ nextToken })),
+      );
+      const found = page.experiments?.find((e) => matches(e.tags));
+      if (found?.id) return found.id;
+      nextToken = page.nextToken;
+    } else {
+      const page = await aws('fis ListExperimentTemplates', () =>
+        fis.send(new ListExperimentTemplatesCommand({ nextToken })),
+      );
+      const found = page.experimentTemplates?.find((t) => matches(t.tags));
+      if (found?.id) return found.id;
+      nextToken = page.nextToken;
+    }
+  } while (nextToken);
+  return null;
+}

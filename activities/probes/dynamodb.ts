@@ -1,0 +1,45 @@
+/** The `dynamodb` probe: one GetItem, PutItem or Query per sample, timed like an HTTP request. */
+import { type AttributeValue, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { formatDuration } from '../../src/experiment/duration';
+import type { DynamoDbProbePlan } from '../../src/experiment/plan';
+import { dynamoClient } from '../aws';
+import { describeFetchError } from './http';
+import type { Sample } from './samples';
+
+type Item = Record<string, AttributeValue>;
+
+export async function sampleDynamoDb(probe: DynamoDbProbePlan, signal?: AbortSignal): Promise<Sample> {
+  const at = Date.now();
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(probe.timeoutMs);
+  const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const db = dynamoClient(probe);
+  try {
+    if (probe.operation === 'PutItem') {
+      await db.send(new PutItemCommand({ TableName: probe.table, Item: probe.item as Item }), {
+        abortSignal,
+      });
+    } else if (probe.operation === 'Query') {
+      await db.send(
+        new QueryCommand({
+          TableName: probe.table,
+          KeyConditionExpression: probe.keyCondition,
+          ExpressionAttributeValues: probe.values as Item | undefined,
+          Limit: 1,
+        }),
+        { abortSignal },
+      );
+    } else {
+      await db.send(new GetItemCommand({ TableName: probe.table, Key: probe.key as Item }), { abortSignal });
+    }
+    return { at, ok: true, latencyMs: performance.now() - started };
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? 'Error';
+    const message = timeout.aborted
+      ? `timeout after ${formatDuration(probe.timeoutMs)}`
+      : name === 'Error' || name === 'TypeError'
+        ? describeFetchError(error)
+        : `${name}: ${(error as Error).message}`;
+    return { at, ok: false, latencyMs: performance.now() - started, error: message };
+  }
+}

@@ -1,0 +1,20 @@
+/** The small shapes every part of the experiment schema uses. */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration';
+
+export const Name = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'lowercase letters, digits and dashes, at most 63 characters',
+  )
+  .describe('A name in lowercase kebab case');
+
+export const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'a duration like 250ms, 30s, 5m or 1h')
+  .describe('A duration: a number and a unit (ms, s, m, h)');
+
+export const Fraction = z.number().min(0).max(1);
+export const PositiveInt = z.number().int().min(1);
+export const HttpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
