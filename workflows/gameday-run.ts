@@ -94,11 +94,14 @@ async function runExperiment(run: RunState): Promise<void> {
     run.enter('injecting');
     await injectAll(run, faults);
 
-    run.enter('watching');
+    // The phase lasts its duration from when its faults are in place: an FIS experiment can take
+    // minutes to start, and that wait is not part of the fault.
+    const faultsInPlaceAt = Date.now();
+    run.watchUntil(faultsInPlaceAt + phase.durationMs);
     const watch = await cancellableWatch.watchPhase({
       phase: phase.name,
-      startedAt: record.startedAt,
-      endsAt: record.startedAt + phase.durationMs,
+      startedAt: faultsInPlaceAt,
+      endsAt: faultsInPlaceAt + phase.durationMs,
       guardrails: run.plan.guardrails,
       expectations: phase.expectations,
       fis: faults.flatMap((f) =>

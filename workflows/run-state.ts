@@ -130,6 +130,11 @@ export class RunState {
     this.latest = result.probes.map((p) => ({ ...p.summary, probe: `steady state ${p.probe}` }));
   }
 
+  watchUntil(endsAt: number): void {
+    this.stage = 'watching';
+    if (this.phase) this.phase = { ...this.phase, endsAt };
+  }
+
   endPhase(record: PhaseRecord, watch: WatchResult | null): void {
     record.endedAt = Date.now();
     record.watch = watch;

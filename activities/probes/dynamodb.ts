@@ -34,12 +34,14 @@ export async function sampleDynamoDb(probe: DynamoDbProbePlan, signal?: AbortSig
     }
     return { at, ok: true, latencyMs: performance.now() - started };
   } catch (error) {
-    const name = (error as { name?: string }).name ?? 'Error';
+    // A DynamoDB answer has an error name of its own; a network failure only a Node error code.
+    const answered =
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;
     const message = timeout.aborted
       ? `timeout after ${formatDuration(probe.timeoutMs)}`
-      : name === 'Error' || name === 'TypeError'
-        ? describeFetchError(error)
-        : `${name}: ${(error as Error).message}`;
+      : answered
+        ? `${(error as Error).name}: ${(error as Error).message}`
+        : describeFetchError(error);
     return { at, ok: false, latencyMs: performance.now() - started, error: message };
   }
 }

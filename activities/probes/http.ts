@@ -73,9 +73,10 @@ export function resolveHeaders(
   );
 }
 
+/** A network error in words an SRE reads at a glance: 'connection refused', not 'fetch failed'. */
 export function describeFetchError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code;
+  const code = cause?.code ?? (error as { code?: string }).code;
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset',

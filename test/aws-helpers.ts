@@ -1,0 +1,140 @@
+/**
+ * AWS for the tests: moto (EC2, FIS, STS) and dynalite (DynamoDB) from globalSetup, instances to
+ * act on, their states as moto reports them, and an error-injecting hop in front of moto for the
+ * answers moto never gives (throttling, 5xx, access denied).
+ */
+import { createServer, request as httpRequest } from 'node:http';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { FisClient, ListExperimentsCommand, ListExperimentTemplatesCommand } from '@aws-sdk/client-fis';
+import { inject, onTestFinished } from 'vitest';
+
+export const motoUrl = () => inject('motoUrl');
+export const dynamoUrl = () => inject('dynamoUrl');
+export const REGION = 'us-east-1';
+/** The account moto answers STS GetCallerIdentity with. */
+export const MOTO_ACCOUNT = '123456789012';
+
+export function awsSettings(endpoint = motoUrl()) {
+  return { region: REGION, endpoint, endpoints: { dynamodb: dynamoUrl() } };
+}
+
+const ec2 = (endpoint: string) => new EC2Client({ region: REGION, endpoint });
+
+/** Launches instances carrying the given tags; they are terminated when the test ends. */
+export async function launchInstances(count: number, tags: Record<string, string>, endpoint = motoUrl()) {
+  const launched = await ec2(endpoint).send(
+    new RunInstancesCommand({
+      ImageId: 'ami-12c6146b',
+      MinCount: count,
+      MaxCount: count,
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      ],
+    }),
+  );
+  const ids = (launched.Instances ?? []).map((i) => i.InstanceId ?? '');
+  onTestFinished(async () => {
+    await ec2(endpoint).send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  });
+  return ids;
+}
+
+export async function instanceStates(ids: string[], endpoint = motoUrl()): Promise<Record<string, string>> {
+  const answer = await ec2(endpoint).send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  const instances = (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+  return Object.fromEntries(instances.map((i) => [i.InstanceId ?? '', i.State?.Name ?? 'unknown']));
+}
+
+/** Every state moto reported for the instances, polled until stopped. */
+export function observeInstances(ids: string[], endpoint = motoUrl(), everyMs = 100) {
+  const seen: { at: number; states: Record<string, string> }[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      seen.push({ at: Date.now(), states: await instanceStates(ids, endpoint) });
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    seen,
+    async stop() {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+export async function fisExperiments(endpoint = motoUrl()) {
+  const answer = await new FisClient({ region: REGION, endpoint }).send(new ListExperimentsCommand({}));
+  return answer.experiments ?? [];
+}
+
+export async function fisTemplates(endpoint = motoUrl()) {
+  const answer = await new FisClient({ region: REGION, endpoint }).send(
+    new ListExperimentTemplatesCommand({}),
+  );
+  return answer.experimentTemplates ?? [];
+}
+
+export interface ErrorRule {
+  /** The EC2 Action (query protocol) or the FIS path to fail, e.g. 'StopInstances'. */
+  action: string;
+  /** How many matching requests get the error; later ones pass through. */
+  times: number;
+  status: number;
+  code: string;
+}
+
+/**
+ * An HTTP hop between the SDK and moto that answers chosen EC2 actions with AWS errors a given
+ * number of times, then lets them through. It records every action it saw, in order.
+ */
+export async function awsErrorProxy(rules: ErrorRule[], target = motoUrl()) {
+  const seen: string[] = [];
+  const remaining = new Map(rules.map((rule) => [rule.action, { ...rule }]));
+  const upstream = new URL(target);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const action = new URLSearchParams(body.toString()).get('Action') ?? `${request.method} ${request.url}`;
+      seen.push(action);
+      const rule = remaining.get(action);
+      if (rule && rule.times > 0) {
+        rule.times--;
+        response
+          .writeHead(rule.status, { 'content-type': 'text/xml' })
+          .end(
+            `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${rule.code}</Code>` +
+              `<Message>injected by the test: ${rule.code}</Message></Error></Errors><RequestID>test</RequestID></Response>`,
+          );
+        return;
+      }
+      const forward = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: request.url,
+          method: request.method,
+          headers: request.headers,
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forward.on('error', () => response.writeHead(502).end());
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
+}

@@ -1,0 +1,170 @@
+/**
+ * The awsFis fault against a moto server of this file's own: its FIS experiments move through
+ * their states on a clock we set (1.5s a step), which is server-wide, so no other test shares it.
+ */
+import { CreateExperimentTemplateCommand, FisClient, StopExperimentCommand } from '@aws-sdk/client-fis';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injectFis, revertFis } from '../../activities/faults/aws-fis';
+import { parseExperiment } from '../../src/experiment/load';
+import { planRun } from '../../src/experiment/plan';
+import type { ExperimentInput } from '../../src/experiment/schema';
+import { type MotoServer, setMotoTransition, startMoto } from '../../src/lab/moto-server';
+import { freePort } from '../../src/lab/ports';
+import type { FisHandle } from '../../src/report/journal';
+import { statusQuery } from '../../workflows/messages';
+import { fisExperiments, fisTemplates, MOTO_ACCOUNT, REGION } from '../aws-helpers';
+import {
+  finished,
+  type RunningWorker,
+  startExperiment,
+  startWorker,
+  testClient,
+  uniqueName,
+  waitFor,
+} from '../helpers';
+
+const STEP_SECONDS = 1.5;
+const taskQueue = uniqueName('fis-tests');
+let worker: RunningWorker;
+let client: Client;
+let moto: MotoServer;
+
+beforeAll(async () => {
+  moto = await startMoto(await freePort());
+  await setMotoTransition(moto.url, 'fis::experiment', { progression: 'time', seconds: STEP_SECONDS });
+  worker = await startWorker(taskQueue);
+  client = await testClient();
+});
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await moto?.stop();
+});
+
+const template = {
+  description: 'Stop 30% of the orders fleet, as the lease collapse did',
+  roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/gameday-fis`,
+  targets: {
+    orders: {
+      resourceType: 'aws:ec2:instance',
+      resourceTags: { app: 'orders' },
+      selectionMode: 'PERCENT(30)',
+    },
+  },
+  actions: {
+    stop: {
+      actionId: 'aws:ec2:stop-instances',
+      parameters: { startInstancesAfterDuration: 'PT5M' },
+      targets: { Instances: 'orders' },
+    },
+  },
+};
+
+function fisExperiment(phaseDuration: string, fault: object): ExperimentInput {
+  return {
+    version: 1,
+    name: uniqueName('fis'),
+    description: 'An FIS experiment for one phase.',
+    target: { environment: 'local', accounts: [MOTO_ACCOUNT] },
+    settings: { aws: { region: REGION, endpoint: moto.url } },
+    steadyState: [
+      {
+        name: 'fleet',
+        ec2Fleet: { tags: { app: 'none' } },
+        sample: { every: '20ms', count: 1 },
+        expect: { max: 0 },
+      },
+    ],
+    phases: [
+      { name: 'fis', duration: phaseDuration, faults: [{ name: 'lease-collapse', awsFis: fault as never }] },
+    ],
+    recovery: { within: '5s' },
+  };
+}
+
+describe('the awsFis fault', () => {
+  it('runs its experiment during the phase, stops it after, and deletes the inline template', async () => {
+    const { handle, runId } = await startExperiment(client, fisExperiment('1s', { template }), taskQueue);
+    const running = await waitFor(
+      async () =>
+        (await fisExperiments(moto.url)).find(
+          (e) => e.tags?.['gameday:run-id'] === runId && e.state?.status === 'running',
+        ),
+      { what: 'the experiment to run' },
+    );
+    const result = await finished(handle);
+
+    expect(result.verdict, result.reason).toBe('passed');
+    const fis = (result.journal.faults[0]?.handle as { awsFis: FisHandle }).awsFis;
+    expect(fis.experimentId).toBe(running.id);
+    const after = (await fisExperiments(moto.url)).find((e) => e.id === running.id);
+    expect(after?.state?.status).toBe('stopped');
+    expect((await fisTemplates(moto.url)).some((t) => t.tags?.['gameday:run-id'] === runId)).toBe(false);
+    const observed = result.journal.phases[0]?.watch?.fis[0];
+    expect(observed?.states.map((s) => s.status)).toEqual(['running']);
+  });
+
+  it('records an experiment that FIS reports stopped before the phase ends', async () => {
+    const { handle } = await startExperiment(client, fisExperiment('6s', { template }), taskQueue);
+    const injected = await waitFor(
+      async () => {
+        const fault = (await handle.query(statusQuery)).faults[0];
+        return fault?.status === 'injected' && fault.handle.provider === 'awsFis'
+          ? fault.handle.awsFis
+          : null;
+      },
+      { what: 'the experiment to run' },
+    );
+    const running = { id: injected.experimentId ?? '' };
+    // Someone stops it in the console, or one of its stop conditions fires.
+    await new FisClient({ region: REGION, endpoint: moto.url }).send(
+      new StopExperimentCommand({ id: running.id }),
+    );
+    const result = await finished(handle);
+
+    const states = result.journal.phases[0]?.watch?.fis[0]?.states.map((s) => s.status);
+    expect(states).toEqual(['running', 'stopping', 'stopped']);
+    expect(result.journal.events.find((e) => e.type === 'fis.ended-early')?.message).toContain(
+      'stopped during the phase',
+    );
+    expect(result.journal.faults[0]).toMatchObject({ status: 'reverted', alreadyGone: true });
+  });
+
+  it('starts an existing template by id and leaves the template in place', async () => {
+    const created = await new FisClient({ region: REGION, endpoint: moto.url }).send(
+      new CreateExperimentTemplateCommand({
+        ...template,
+        clientToken: uniqueName('tmpl'),
+        stopConditions: [{ source: 'none' }],
+      }),
+    );
+    const templateId = created.experimentTemplate?.id ?? '';
+    const result = await finished(
+      (await startExperiment(client, fisExperiment('1s', { templateId }), taskQueue)).handle,
+    );
+
+    expect(result.verdict, result.reason).toBe('passed');
+    expect((await fisTemplates(moto.url)).some((t) => t.id === templateId)).toBe(true);
+  });
+
+  it('finds and stops the experiment by its run-id tag when a crash lost its id', async () => {
+    const experiment = parseExperiment(JSON.stringify(fisExperiment('1s', { template })), 'x.json');
+    const runId = uniqueName('crashed');
+    const plan = planRun(experiment, { runId, file: 'x.json', sha256: '0', outDir: '/tmp/x', env: {} });
+    const planned = plan.phases[0]?.faults[0];
+    if (planned?.provider !== 'awsFis') throw new Error('expected an FIS fault');
+
+    const injected = await injectFis(planned.awsFis, () => undefined);
+    expect(injected.experimentId).not.toBeNull();
+    // A second inject (a retried activity) starts nothing new: the client token matches.
+    const again = await injectFis(planned.awsFis, () => undefined);
+    expect(again.experimentId).toBe(injected.experimentId);
+
+    const reverted = await revertFis(planned.awsFis); // no experimentId, no createdTemplateId
+    expect(reverted).toMatchObject({ alreadyGone: false, handle: { experimentId: injected.experimentId } });
+    const after = (await fisExperiments(moto.url)).find((e) => e.id === injected.experimentId);
+    expect(after?.state?.status).toBe('stopped');
+    expect((await fisTemplates(moto.url)).some((t) => t.tags?.['gameday:run-id'] === runId)).toBe(false);
+  });
+});
