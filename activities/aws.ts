@@ -52,6 +52,12 @@ export function awsFailure(error: unknown, what: string): ApplicationFailure {
   const code = aws.name ?? 'Error';
   const status = aws.$metadata?.httpStatusCode;
   const message = `${what}: ${code}: ${aws.message ?? String(error)}`;
+  if (code === 'CredentialsProviderError') {
+    return ApplicationFailure.nonRetryable(
+      `${what}: no AWS credentials: the SDK's default chain found none (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, an instance role)`,
+      'AwsNoCredentials',
+    );
+  }
   if (DENIED.test(code)) {
     return ApplicationFailure.nonRetryable(
       `${message} (the worker's AWS identity is not allowed to do this; experiments/aws/README.md lists the permissions)`,

@@ -287,6 +287,7 @@ const REFUSALS = [
   'AccountNotAllowed',
   'BlastRadius',
   'AwsAccessDenied',
+  'AwsNoCredentials',
   'AwsRefused',
 ];
 

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
+import { describeInstances } from '../../activities/faults/aws-ec2';
 import { getTemplate } from '../../activities/faults/aws-fis';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
@@ -137,9 +138,12 @@ async function faultLines(fault: FaultHandle): Promise<string[]> {
     }
     case 'awsFis': {
       const f = fault.awsFis;
-      const template = f.templateId ? await getTemplate(f) : f.template;
-      const actions = Object.entries(
-        (template?.actions ?? {}) as Record<string, { actionId?: string; startAfter?: string[] }>,
+      const template = (f.templateId ? await getTemplate(f) : f.template) as FisTemplateView | null;
+      const actions = Object.entries(template?.actions ?? {});
+      const targets = await Promise.all(
+        Object.entries(template?.targets ?? {}).map(
+          async ([name, t]) => `       target ${name}: ${await fisTargetText(f, t)}`,
+        ),
       );
       return [
         `     ${fault.name}: start FIS experiment from ${f.templateId ? `template ${f.templateId}` : 'an inline template'} in ${f.region}, stop it on revert`,
@@ -147,9 +151,51 @@ async function faultLines(fault: FaultHandle): Promise<string[]> {
           ([name, action]) =>
             `       action ${name}: ${action.actionId}${action.startAfter?.length ? ` after ${action.startAfter.join(', ')}` : ''}`,
         ),
+        ...targets,
       ];
     }
   }
+}
+
+interface FisTargetView {
+  resourceType?: string;
+  resourceArns?: string[];
+  resourceTags?: Record<string, string>;
+  filters?: { path?: string; values?: string[] }[];
+  selectionMode?: string;
+}
+
+interface FisTemplateView {
+  actions?: Record<string, { actionId?: string; startAfter?: string[] }>;
+  targets?: Record<string, FisTargetView>;
+}
+
+/** FIS filter paths that have an EC2 DescribeInstances filter of the same meaning. */
+const FIS_TO_EC2_FILTER: Record<string, string> = {
+  'State.Name': 'instance-state-name',
+  'Placement.AvailabilityZone': 'availability-zone',
+  VpcId: 'vpc-id',
+  SubnetId: 'subnet-id',
+};
+
+/** What a FIS target matches now; for EC2 instances, exactly which (FIS picks among them at start). */
+async function fisTargetText(
+  fault: { region: string; endpoint?: string },
+  target: FisTargetView,
+): Promise<string> {
+  const mode = target.selectionMode ?? 'ALL';
+  if (target.resourceArns?.length)
+    return `${target.resourceType} ${target.resourceArns.join(', ')} (${mode})`;
+  if (target.resourceType !== 'aws:ec2:instance') {
+    return `${target.resourceType} tagged ${JSON.stringify(target.resourceTags ?? {})} (${mode})`;
+  }
+  const filters = (target.filters ?? []).flatMap((f) => {
+    const name = FIS_TO_EC2_FILTER[f.path ?? ''];
+    return name ? [{ name, values: f.values ?? [] }] : [];
+  });
+  const instances = await describeInstances(fault, { tags: target.resourceTags, filters }, null);
+  const ids = instances.map((i) => i.InstanceId).join(', ') || 'none';
+  return `${mode} of ${instances.length} instances tagged ${JSON.stringify(target.resourceTags ?? {})}: ${ids}`;
 }
 
 function probeTarget(probe: ProbePlan): string {

@@ -1,13 +1,18 @@
-/** Durations in experiment files are strings such as `250ms`, `30s`, `5m` or `1h`. */
-export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+/**
+ * Durations in experiment files are strings: a number and a unit (`250ms`, `30s`, `5m`, `1h`), or
+ * several from largest to smallest (`2h52m`, `1m30s`), as Go and the Temporal CLI write them.
+ */
+export const DURATION_PATTERN =
+  /^(?=\d)(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+const UNIT_MS = [3_600_000, 60_000, 1_000, 1];
 
 export function parseDuration(text: string): number {
   const match = DURATION_PATTERN.exec(text);
-  if (!match) throw new Error(`"${text}" is not a duration like 250ms, 30s, 5m or 1h`);
-  const [, amount, unit] = match as unknown as [string, string, keyof typeof UNIT_MS];
-  return Math.round(Number(amount) * UNIT_MS[unit]);
+  if (!match || text === '') throw new Error(`"${text}" is not a duration like 250ms, 30s, 5m, 1h or 2h52m`);
+  return Math.round(
+    match.slice(1).reduce((total, amount, i) => total + Number(amount ?? 0) * (UNIT_MS[i] ?? 0), 0),
+  );
 }
 
 /** The shortest readable form: 1500 → "1.5s", 90000 → "1m30s". */

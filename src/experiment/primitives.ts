@@ -12,8 +12,8 @@ export const Name = z
 
 export const Duration = z
   .string()
-  .regex(DURATION_PATTERN, 'a duration like 250ms, 30s, 5m or 1h')
-  .describe('A duration: a number and a unit (ms, s, m, h)');
+  .regex(DURATION_PATTERN, 'a duration like 250ms, 30s, 5m, 1h or 2h52m')
+  .describe('A duration: numbers with units (h, m, s, ms), largest first: 250ms, 30s, 2h52m');
 
 export const Fraction = z.number().min(0).max(1);
 export const PositiveInt = z.number().int().min(1);

@@ -16,8 +16,8 @@ describe('gameday validate', () => {
       'test/fixtures/invalid/unknown-key.yaml:9:5  guardrails[0].abortWhen  missing (expected object)',
       'test/fixtures/invalid/unknown-key.yaml:12:5  guardrails[0].abortwhen  unknown key "abortwhen"',
       'test/fixtures/invalid/bad-duration.yaml:7:54  steadyState[0].http.timeout  expected string, got number 2',
-      'test/fixtures/invalid/bad-duration.yaml:10:15  phases[0].duration  a duration like 250ms, 30s, 5m or 1h',
-      'test/fixtures/invalid/bad-duration.yaml:12:11  recovery.within  a duration like 250ms, 30s, 5m or 1h',
+      'test/fixtures/invalid/bad-duration.yaml:10:15  phases[0].duration  a duration like 250ms, 30s, 5m, 1h or 2h52m',
+      'test/fixtures/invalid/bad-duration.yaml:12:11  recovery.within  a duration like 250ms, 30s, 5m, 1h or 2h52m',
     ]);
   });
 

@@ -8,11 +8,14 @@ describe('durations', () => {
     ['1.5s', 1_500],
     ['5m', 300_000],
     ['1h', 3_600_000],
+    ['1m30s', 90_000],
+    ['2h52m', 10_320_000],
+    ['1s500ms', 1_500],
   ])('parses %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '10', '10 s', '1d', '-1s', 's', '1m30s'])('refuses %j', (text) => {
+  it.each(['', '10', '10 s', '1d', '-1s', 's', '30s1m', 'ms', '1h1h'])('refuses %j', (text) => {
     expect(() => parseDuration(text)).toThrow(/not a duration/);
   });
 
