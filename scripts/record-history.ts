@@ -1,18 +1,23 @@
 /**
  * Records the Temporal histories that test/integration/replay.test.ts replays: a full run that
- * passes (two phases, a rollback step) and one a guardrail aborts. Re-record only when a workflow
+ * passes (two phases, a rollback step), one a guardrail aborts, and one with AWS faults (EC2 stop
+ * and an FIS experiment, against moto) that holds target locks. Re-record only when a workflow
  * change is meant to break replay of old runs, and say why in the commit.
  *
- *   npx tsx scripts/record-history.ts
+ *   npx tsx scripts/record-history.ts              # records the histories not there yet
+ *   npx tsx scripts/record-history.ts --rerecord   # replaces them all
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { parseExperiment } from '../src/experiment/load';
 import { planRun } from '../src/experiment/plan';
+import { startMoto } from '../src/lab/moto-server';
 import { freePort } from '../src/lab/ports';
 import { startToxiproxy } from '../src/lab/toxiproxy-server';
 import { startDevServer } from '../src/temporal/dev-server';
@@ -23,10 +28,21 @@ import { PROJECT_ROOT, toolBinary } from '../src/tools';
 const OUT = join(PROJECT_ROOT, 'test/fixtures/histories');
 
 installQuietRuntime();
-const [temporal, toxiproxy] = await Promise.all([
+const [temporal, toxiproxy, moto] = await Promise.all([
   freePort().then((port) => startDevServer({ port })),
   freePort().then((port) => startToxiproxy(port)),
+  freePort().then((port) => startMoto(port)),
 ]);
+process.env.AWS_ACCESS_KEY_ID ??= 'record';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'record';
+await new EC2Client({ region: 'us-east-1', endpoint: moto.url }).send(
+  new RunInstancesCommand({
+    ImageId: 'ami-12c6146b',
+    MinCount: 4,
+    MaxCount: 4,
+    TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'app', Value: 'recorded' }] }],
+  }),
+);
 const failing = false;
 const service = createServer((request, response) => {
   if (request.method === 'POST') response.writeHead(204).end();
@@ -79,6 +95,35 @@ const breaching = experiment(
     faults: [{ name: svc-down, toxiproxy: { proxy: svc, down: true } }]`,
 );
 
+const withAws = parseExperiment(
+  `version: 1
+name: recorded-aws
+description: Recorded for the replay test.
+target: { environment: local, accounts: ['123456789012'], regions: [us-east-1] }
+settings:
+  aws: { region: us-east-1, endpoint: "${moto.url}" }
+steadyState:
+  - name: fleet
+    ec2Fleet: { tags: { app: recorded } }
+    sample: { every: 20ms, count: 2 }
+    expect: { min: 4 }
+phases:
+  - name: lose-capacity
+    duration: 1s
+    faults:
+      - { name: stop-some, awsEc2: { action: stop, tags: { app: recorded }, selection: COUNT(2) } }
+      - name: fis-stop
+        awsFis:
+          template:
+            description: recorded
+            roleArn: 'arn:aws:iam::123456789012:role/fis'
+            targets: { i: { resourceType: 'aws:ec2:instance', resourceTags: { app: recorded }, selectionMode: COUNT(1) } }
+            actions: { stop: { actionId: 'aws:ec2:stop-instances', targets: { Instances: i } } }
+recovery: { within: 10s }
+`,
+  'recorded-aws.yaml',
+);
+
 const connection = await NativeConnection.connect({ address: temporal.address });
 const worker = await createGamedayWorker({ connection, namespace: 'default', taskQueue: 'record' });
 const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
@@ -87,7 +132,13 @@ await worker.runUntil(async () => {
   for (const [file, source] of [
     ['passed.json', passing],
     ['aborted-by-guardrail.json', breaching],
+    ['aws-ec2-and-fis.json', withAws],
   ] as const) {
+    // A recorded history is a promise to runs of that era: keep it, unless told to re-record.
+    if (existsSync(join(OUT, file)) && !process.argv.includes('--rerecord')) {
+      console.log(`${file}: kept (--rerecord replaces it)`);
+      continue;
+    }
     const runId = `recorded-${file.replace('.json', '')}`;
     const plan = planRun(source, {
       runId,
@@ -114,5 +165,5 @@ await worker.runUntil(async () => {
     console.log(`${file}: ${result.verdict} (${result.reason})`);
   }
 });
-await Promise.all([temporal.stop(), toxiproxy.stop()]);
+await Promise.all([temporal.stop(), toxiproxy.stop(), moto.stop()]);
 service.close();
