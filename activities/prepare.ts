@@ -119,7 +119,11 @@ export function lockKeysOf(handle: FaultHandle): string[] {
     case 'toxiproxy':
       return [`toxiproxy/${handle.toxiproxy.url}/${handle.toxiproxy.proxy}`];
     case 'awsEc2':
-      return (handle.awsEc2.instances ?? []).map((i) => `ec2/${handle.awsEc2.region}/${i.id}`);
+      // The whole selection, not only the chosen instances: two runs on one fleet would confound
+      // each other even when they stop different instances.
+      return (handle.awsEc2.matched ?? handle.awsEc2.instances?.map((i) => i.id) ?? []).map(
+        (id) => `ec2/${handle.awsEc2.region}/${id}`,
+      );
     case 'awsFis': {
       const { region, templateId, template } = handle.awsFis;
       if (templateId) return [`fis-template/${region}/${templateId}`];

@@ -59,7 +59,13 @@ export async function describeInstances(
 const CANDIDATE_STATES = { stop: ['running'], reboot: ['running'], terminate: ['running', 'stopped'] };
 
 export async function resolveEc2(handle: Ec2Handle): Promise<Ec2Handle> {
-  const candidates = await describeInstances(handle, handle.selector, CANDIDATE_STATES[handle.action]);
+  const matched = await describeInstances(handle, handle.selector, [
+    'pending',
+    'running',
+    'stopping',
+    'stopped',
+  ]);
+  const candidates = matched.filter((i) => CANDIDATE_STATES[handle.action].includes(i.State?.Name ?? ''));
   const chosen = choose(
     candidates.map((i) => i.InstanceId ?? ''),
     handle.selection,
@@ -69,6 +75,7 @@ export async function resolveEc2(handle: Ec2Handle): Promise<Ec2Handle> {
   return {
     ...handle,
     candidates: candidates.length,
+    matched: matched.map((i) => i.InstanceId ?? '').sort(),
     instances: chosen.map((id) => ({ id, priorState: stateOf.get(id) ?? 'unknown' })),
   };
 }

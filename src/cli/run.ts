@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import pc from 'picocolors';
-import { abortSignal, lockWorkflowId, type RunResult } from '../../workflows/messages';
+import { abortSignal, type RunResult } from '../../workflows/messages';
 import { loadExperiment } from '../experiment/load';
 import { planRun, type RunPlan } from '../experiment/plan';
 import { renderMarkdown } from '../report/markdown';
@@ -196,9 +196,11 @@ async function follow(
 async function report(client: Client, plan: RunPlan, result: RunResult | 'detached'): Promise<number> {
   if (result === 'detached') return EXIT.interrupted;
   if (result.outcome === 'locked') {
-    const holder = await lockHolder(client, plan.experiment.name);
+    const holder = await lockHolder(client, result.lockWorkflowId);
+    const key = result.lockWorkflowId.replace(/^gameday-lock-/, '');
+    const what = key === plan.experiment.name ? plan.experiment.name : `its target ${key}`;
     console.error(
-      `${plan.experiment.name} is locked by run ${holder ?? '(unknown)'}, which is still in progress; ` +
+      `${what} is locked by run ${holder ?? '(unknown)'}, which is still in progress; ` +
         `nothing was started. See: gameday status ${holder ?? '<runId>'}`,
     );
     return EXIT.locked;
@@ -222,9 +224,9 @@ async function report(client: Client, plan: RunPlan, result: RunResult | 'detach
   return exitCodeFor(result.verdict, result.refused);
 }
 
-async function lockHolder(client: Client, experiment: string): Promise<string | null> {
+async function lockHolder(client: Client, lockWorkflow: string): Promise<string | null> {
   try {
-    const description = await client.workflow.getHandle(lockWorkflowId(experiment)).describe();
+    const description = await client.workflow.getHandle(lockWorkflow).describe();
     return (description.memo?.holder as string | undefined) ?? null;
   } catch {
     return null;

@@ -244,6 +244,7 @@ function planFault(fault: Fault, phase: string, runId: string, url: string, aws:
         seed: `${runId}/${fault.name}`,
         instances: null,
         candidates: null,
+        matched: null,
       },
     };
   }

@@ -50,6 +50,8 @@ export const Ec2Handle = z.object({
   /** Exactly which instances the run touches, with their state before it; null until resolved. */
   instances: z.array(Ec2Instance).nullable(),
   candidates: z.number().int().nullable(),
+  /** Every instance the selector matches in any live state: what the run's locks cover. */
+  matched: z.array(z.string()).nullable().default(null),
 });
 export type Ec2Handle = z.infer<typeof Ec2Handle>;
 

@@ -20,7 +20,15 @@ import {
   motoUrl,
   REGION,
 } from '../aws-helpers';
-import { type CliProcess, cliEnv, gameday, scratchDir, uniqueName, waitFor, writeExperiment } from '../helpers';
+import {
+  type CliProcess,
+  cliEnv,
+  gameday,
+  scratchDir,
+  uniqueName,
+  waitFor,
+  writeExperiment,
+} from '../helpers';
 
 const AWS_DIR = join(PROJECT_ROOT, 'experiments/aws');
 
@@ -41,7 +49,7 @@ async function healthServer(): Promise<string> {
  */
 async function rehearsal(file: string, healthUrl: string, dir: string): Promise<string> {
   const doc = parseDocument(await readFile(join(AWS_DIR, file), 'utf8'));
-    // Every phase 20 minutes at a thousandth of real time: 1.2 seconds each.
+  // Every phase 20 minutes at a thousandth of real time: 1.2 seconds each.
   doc.set('timeScale', 0.001);
   doc.setIn(['recovery', 'within'], '10s');
   for (const [i, probe] of (doc.toJS().steadyState as { name: string }[]).entries()) {
@@ -49,7 +57,7 @@ async function rehearsal(file: string, healthUrl: string, dir: string): Promise<
     if (probe.name === 'orders-healthy') doc.setIn(['steadyState', i, 'http', 'url'], healthUrl);
   }
   doc.setIn(['guardrails', 0, 'every'], '100ms');
-    for (const i of (doc.toJS().phases as unknown[]).keys()) doc.setIn(['phases', i, 'duration'], '20m');
+  for (const i of (doc.toJS().phases as unknown[]).keys()) doc.setIn(['phases', i, 'duration'], '20m');
   const out = join(dir, file);
   await writeFile(out, doc.toString());
   return out;
@@ -66,7 +74,13 @@ describe('AWS experiments from the CLI', () => {
       target: { environment: 'staging', accounts: ['999988887777'] },
       settings: { aws: awsSettings() },
       steadyState: [{ name: 'fleet', ec2Fleet: { tags: { app: fleet } }, expect: { min: 4 } }],
-      phases: [{ name: 'p', duration: '1s', faults: [{ name: 'stop', awsEc2: { action: 'stop', tags: { app: fleet }, selection: 'COUNT(1)' } }] }],
+      phases: [
+        {
+          name: 'p',
+          duration: '1s',
+          faults: [{ name: 'stop', awsEc2: { action: 'stop', tags: { app: fleet }, selection: 'COUNT(1)' } }],
+        },
+      ],
     });
     const before = (await fisExperiments()).length;
 
@@ -75,7 +89,10 @@ describe('AWS experiments from the CLI', () => {
     expect(plan.stderr).toContain(`account ${MOTO_ACCOUNT}`);
     expect(plan.stderr).toContain('not in target.accounts (999988887777)');
 
-    const run = await gameday(['run', '--local', file, '--out', await scratchDir('out')], awsEnv(uniqueName('q'))).done;
+    const run = await gameday(
+      ['run', '--local', file, '--out', await scratchDir('out')],
+      awsEnv(uniqueName('q')),
+    ).done;
     expect(run.code).toBe(64);
     expect(run.stdout).toContain(`the AWS credentials belong to account ${MOTO_ACCOUNT}`);
     expect(Object.values(await instanceStates(ids))).toEqual(Array(4).fill('running'));
@@ -95,17 +112,28 @@ describe('AWS experiments from the CLI', () => {
     const files = (await readdir(AWS_DIR)).filter((f) => f.endsWith('.yaml')).sort();
     expect(files).toHaveLength(6);
     for (const file of files) {
-      const { code, stdout, stderr } = await gameday(['plan', join(AWS_DIR, file)], awsEnv(uniqueName('q'))).done;
+      const { code, stdout, stderr } = await gameday(['plan', join(AWS_DIR, file)], awsEnv(uniqueName('q')))
+        .done;
       expect(code, stderr).toBe(0);
-      expect(stdout).toContain(`account ${MOTO_ACCOUNT} as arn:aws:sts::${MOTO_ACCOUNT}:user/moto (allowed: ${MOTO_ACCOUNT})`);
+      expect(stdout).toContain(
+        `account ${MOTO_ACCOUNT} as arn:aws:sts::${MOTO_ACCOUNT}:user/moto (allowed: ${MOTO_ACCOUNT})`,
+      );
       expect(stdout).toMatch(/action [a-z0-9-]+: aws:/);
     }
-    const launch = await gameday(['plan', join(AWS_DIR, 'ec2-launch-failures.yaml')], awsEnv(uniqueName('q'))).done;
+    const launch = await gameday(['plan', join(AWS_DIR, 'ec2-launch-failures.yaml')], awsEnv(uniqueName('q')))
+      .done;
     expect(launch.stdout).toContain('action stop-30-percent: aws:ec2:stop-instances');
-    expect(launch.stdout).toContain('action insufficient-capacity: aws:ec2:api-insufficient-instance-capacity-error');
+    expect(launch.stdout).toContain(
+      'action insufficient-capacity: aws:ec2:api-insufficient-instance-capacity-error',
+    );
     for (const id of ids) expect(launch.stdout).toContain(id);
-    const throttle = await gameday(['plan', join(AWS_DIR, 'throttled-recovery.yaml')], awsEnv(uniqueName('q'))).done;
-    expect(throttle.stdout).toContain('action throttle-50: aws:fis:inject-api-throttle-error after throttle-100');
+    const throttle = await gameday(
+      ['plan', join(AWS_DIR, 'throttled-recovery.yaml')],
+      awsEnv(uniqueName('q')),
+    ).done;
+    expect(throttle.stdout).toContain(
+      'action throttle-50: aws:fis:inject-api-throttle-error after throttle-100',
+    );
   });
 
   it('run every experiments/aws file end to end against moto, stopping each FIS experiment after', async () => {
@@ -126,9 +154,66 @@ describe('AWS experiments from the CLI', () => {
       expect(journal.faults).toHaveLength(phases);
       const experiments = (await fisExperiments()).filter((e) => e.tags?.['gameday:run-id'] === runId);
       expect(experiments).toHaveLength(phases);
-      for (const experiment of experiments) expect(['stopped', 'completed']).toContain(experiment.state?.status);
+      for (const experiment of experiments)
+        expect(['stopped', 'completed']).toContain(experiment.state?.status);
       expect((await fisTemplates()).filter((t) => t.tags?.['gameday:run-id'] === runId)).toEqual([]);
     }
+  });
+});
+
+describe('runs that would touch the same targets', () => {
+  it('cannot run at once: the second exits 75 naming the first, having touched nothing', async () => {
+    const fleet = uniqueName('fleet');
+    const [shared, other] = await launchInstances(2, { app: fleet });
+    const stopping = (name: string, instanceIds: string[]) =>
+      writeExperiment({
+        version: 1,
+        name: uniqueName(name),
+        description: 'Stops named instances.',
+        target: { environment: 'local', maxBlastRadius: 100 },
+        settings: { aws: awsSettings() },
+        steadyState: [
+          { name: 'fleet', ec2Fleet: { tags: { app: fleet } }, sample: { every: '50ms', count: 1 } },
+        ],
+        phases: [
+          { name: 'p', duration: '1m', faults: [{ name: 'stop', awsEc2: { action: 'stop', instanceIds } }] },
+        ],
+      });
+    const env = awsEnv(uniqueName('q'));
+    const firstId = uniqueName('first');
+    const first = gameday(
+      [
+        'run',
+        '--local',
+        await stopping('first', [shared ?? '']),
+        '--id',
+        firstId,
+        '--out',
+        await scratchDir('out'),
+      ],
+      env,
+    );
+    await waitFor(async () => (await instanceStates([shared ?? '']))[shared ?? ''] === 'stopped', {
+      what: 'the first run to stop its instance',
+    });
+
+    const second = await gameday(
+      [
+        'run',
+        '--local',
+        await stopping('second', [shared ?? '', other ?? '']),
+        '--out',
+        await scratchDir('out'),
+      ],
+      env,
+    ).done;
+    expect(second.code).toBe(75);
+    expect(second.stderr).toContain(`its target ec2/${REGION}/${shared} is locked by run ${firstId}`);
+    expect((await instanceStates([other ?? '']))[other ?? '']).toBe('running');
+
+    await gameday(['abort', firstId, '--reason', 'done'], env).done;
+    expect((await first.done).code).toBe(2);
+    expect(Object.values(await instanceStates([shared ?? '', other ?? '']))).toEqual(['running', 'running']);
   });
 });
 
@@ -148,8 +233,23 @@ describe('a worker killed with SIGKILL between stopping instances and starting t
       description: 'Half the fleet is stopped while the worker dies.',
       target: { environment: 'local', accounts: [MOTO_ACCOUNT] },
       settings: { aws: awsSettings() },
-      steadyState: [{ name: 'fleet', ec2Fleet: { tags: { app: fleet } }, sample: { every: '50ms', count: 2 }, expect: { min: 6 } }],
-      phases: [{ name: 'lose-half', duration: '6s', faults: [{ name: 'stop-half', awsEc2: { action: 'stop', tags: { app: fleet }, selection: 'PERCENT(50)' } }] }],
+      steadyState: [
+        {
+          name: 'fleet',
+          ec2Fleet: { tags: { app: fleet } },
+          sample: { every: '50ms', count: 2 },
+          expect: { min: 6 },
+        },
+      ],
+      phases: [
+        {
+          name: 'lose-half',
+          duration: '6s',
+          faults: [
+            { name: 'stop-half', awsEc2: { action: 'stop', tags: { app: fleet }, selection: 'PERCENT(50)' } },
+          ],
+        },
+      ],
       recovery: { within: '20s' },
     });
     const env = awsEnv(uniqueName('crash'));

@@ -88,7 +88,8 @@ describe('the awsEc2 fault', () => {
 
     expect(result.verdict, result.reason).toBe('passed');
     const record = result.journal.faults[0];
-    const ec2 = (record?.handle as { awsEc2: Ec2Handle }).awsEc2;
+    if (record?.handle.provider !== 'awsEc2') throw new Error('expected an EC2 fault');
+    const ec2: Ec2Handle = record.handle.awsEc2;
     expect(ec2.candidates).toBe(10);
     expect(ec2.instances?.map((i) => i.priorState)).toEqual(['running', 'running', 'running']);
     const chosen = new Set(ec2.instances?.map((i) => i.id));

@@ -96,7 +96,9 @@ describe('the awsFis fault', () => {
     const result = await finished(handle);
 
     expect(result.verdict, result.reason).toBe('passed');
-    const fis = (result.journal.faults[0]?.handle as { awsFis: FisHandle }).awsFis;
+    const record = result.journal.faults[0];
+    if (record?.handle.provider !== 'awsFis') throw new Error('expected an FIS fault');
+    const fis: FisHandle = record.handle.awsFis;
     expect(fis.experimentId).toBe(running.id);
     const after = (await fisExperiments(moto.url)).find((e) => e.id === running.id);
     expect(after?.state?.status).toBe('stopped');
