@@ -62,8 +62,12 @@ export function statusBlock(view: RunView, now = Date.now()): string {
     lines.push(pc.yellow(`${status.abort.type} requested by ${status.abort.by}: ${status.abort.reason}`));
   for (const fault of status.faults) lines.push(`  fault ${faultLine(fault)}`);
   const probes = view.live.length > 0 ? view.live : status.latest;
-  for (const summary of probes)
-    lines.push(`  ${view.live.length > 0 ? 'guardrail' : 'probe'} ${probeLine(summary)}`);
+  for (const summary of probes) lines.push(`  ${probeLine(summary)}`);
+  for (const observation of view.fis) {
+    const last = observation.states.at(-1);
+    const state = last ? `${last.status} (${last.reason})` : 'not seen yet';
+    lines.push(`  fis ${observation.fault}: experiment ${observation.experimentId} ${state}`);
+  }
   for (const activity of view.pending) {
     if (activity.attempt > 1) {
       lines.push(

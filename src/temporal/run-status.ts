@@ -8,10 +8,16 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { bucketWidth, summarize } from '../../activities/probes/samples';
 import type { WatchProgress } from '../../activities/watch';
 import { type RunResult, type RunStatus, statusQuery } from '../../workflows/messages';
-import type { ProbeSummary } from '../report/journal';
+import type { FisObservation, ProbeSummary } from '../report/journal';
 
 export type RunView =
-  | { state: 'running'; status: RunStatus; live: ProbeSummary[]; pending: PendingActivity[] }
+  | {
+      state: 'running';
+      status: RunStatus;
+      live: ProbeSummary[];
+      fis: FisObservation[];
+      pending: PendingActivity[];
+    }
   | { state: 'closed'; closedAs: string; result: RunResult | null };
 
 export interface PendingActivity {
@@ -43,6 +49,7 @@ export async function readRun(client: Client, runId: string): Promise<RunView> {
   const status = await handle.query(statusQuery);
   const pendingActivities = description.raw.pendingActivities ?? [];
   const live: ProbeSummary[] = [];
+  const fis: FisObservation[] = [];
   for (const activity of pendingActivities) {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (activity.activityType?.name !== 'watchPhase' || !payload) continue;
@@ -50,11 +57,12 @@ export async function readRun(client: Client, runId: string): Promise<RunView> {
     for (const [name, samples] of Object.entries(progress.guardrails)) {
       live.push({ ...summarize(`guardrail ${name}`, samples, bucketWidth(60_000)), buckets: [] });
     }
+    fis.push(...(progress.fis ?? []));
   }
   const pending = pendingActivities.map((activity) => ({
     activity: activity.activityType?.name ?? 'unknown',
     attempt: activity.attempt ?? 1,
     lastFailure: activity.lastFailure?.message ?? null,
   }));
-  return { state: 'running', status, live, pending };
+  return { state: 'running', status, live, fis, pending };
 }
