@@ -1,5 +1,6 @@
 /** A plain Markdown report of a journal: what was injected, what the service did, how it ended. */
 import { formatDuration } from '../experiment/duration';
+import { describeHandle } from './fault-text';
 import type { HypothesisCheck, Journal, ProbeSummary } from './journal';
 
 export function renderMarkdown(journal: Journal): string {
@@ -13,7 +14,8 @@ export function renderMarkdown(journal: Journal): string {
   lines.push(
     `- run: \`${journal.runId}\``,
     `- started ${time(journal.startedAt)}, took ${formatDuration(journal.endedAt - journal.startedAt)}`,
-    `- environment: ${journal.experiment.environment}, time scale ${journal.experiment.timeScale}`,
+    `- environment: ${journal.experiment.environment}, time scale ${journal.experiment.timeScale}` +
+      (journal.environment.awsAccount ? `, AWS account ${journal.environment.awsAccount.id}` : ''),
     `- recovery: ${
       journal.recovery.recoveredAfterMs === null
         ? `not within ${formatDuration(journal.recovery.withinMs)}`
@@ -52,6 +54,11 @@ export function renderMarkdown(journal: Journal): string {
     }
     if (watch && watch.attempts > 1)
       lines.push(`- the watch resumed after a worker was lost (${watch.attempts} attempts)`);
+    for (const observation of watch?.fis ?? []) {
+      const states =
+        observation.states.map((s) => `${s.status} at ${time(s.at)}`).join(', then ') || 'no state seen';
+      lines.push(`- FIS experiment ${observation.experimentId} (${observation.fault}): ${states}`);
+    }
     lines.push('');
     if (watch?.guardrails.length) lines.push(...summaryTable('guardrail', watch.guardrails), '');
     if (watch?.expectations.length) {
@@ -62,8 +69,13 @@ export function renderMarkdown(journal: Journal): string {
   lines.push('## Faults', '');
   lines.push('| fault | phase | injected | reverted | revert attempts | note |', '|---|---|---|---|---|---|');
   for (const fault of journal.faults) {
-    const note =
-      fault.injectError ?? fault.lastRevertError ?? (fault.alreadyGone ? 'already gone at revert' : '');
+    const touched = describeHandle(fault.handle);
+    const note = [
+      touched,
+      fault.injectError ?? fault.lastRevertError ?? (fault.alreadyGone ? 'already gone at revert' : ''),
+    ]
+      .filter(Boolean)
+      .join('; ');
     lines.push(
       `| ${fault.handle.name} | ${fault.handle.phase} | ${time(fault.injectedAt)} | ${time(fault.revertedAt)} | ${fault.revertAttempts} | ${cell(note)} |`,
     );
