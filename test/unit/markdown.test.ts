@@ -56,7 +56,7 @@ describe('the Markdown report', () => {
     expect(text.startsWith('# checkout: passed\n\nsteady state held\n')).toBe(true);
     expect(text).toContain('- recovery: 1.5s after rollback (allowed 30s)');
     expect(text).toContain(
-      '| db-down | outage | 1970-01-01T00:00:01.010Z | 1970-01-01T00:00:31.000Z | 3 |  |',
+      '| db-down | outage | 1970-01-01T00:00:01.010Z | 1970-01-01T00:00:31.000Z | 3 | toxiproxy http://t proxy db disabled |',
     );
   });
 
