@@ -100,6 +100,7 @@ export async function waitUntil<T>(
   everyMs = 500,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  const cancelled = activityContext()?.cancellationSignal;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
@@ -108,15 +109,19 @@ export async function waitUntil<T>(
         `timed out after ${timeoutMs}ms waiting for ${what}`,
         'AwsWaitTimeout',
       );
-    heartbeat();
+    // An attempt Temporal gave up on (timed out, or cancelled) must stop polling AWS: abandoned
+    // pollers would eat the account's API rate limit.
+    if (cancelled?.aborted) throw cancelled.reason;
+    activityContext()?.heartbeat();
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 
-function heartbeat(): void {
+/** The current activity's context, or none when called from the CLI (gameday plan). */
+function activityContext(): Context | undefined {
   try {
-    Context.current().heartbeat();
+    return Context.current();
   } catch {
-    // Not in an activity (gameday plan resolves targets from the CLI): nothing to tell.
+    return undefined;
   }
 }

@@ -10,7 +10,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { RunPlan } from '../src/experiment/plan';
 import type { FaultHandle } from '../src/report/journal';
 import { aws, stsClient } from './aws';
-import { getTemplate } from './faults/aws-fis';
+import { checkEc2Permissions } from './faults/aws-ec2';
+import { resolveFis } from './faults/aws-fis';
 import { resolveFault } from './faults/index';
 import { ensureProxies, missingProxies } from './faults/toxiproxy';
 
@@ -51,8 +52,12 @@ export async function resolveTargets(input: PrepareInput): Promise<ResolvedTarge
   const account = input.aws ? await checkAccount(input.aws) : null;
   const resolved: FaultHandle[] = [];
   for (const fault of faultsOf(input)) {
-    const handle = await resolveFault(fault);
+    let handle = await resolveFault(fault);
     await checkBlastRadius(handle, input.maxBlastRadius);
+    if (handle.provider === 'awsEc2') await checkEc2Permissions(handle.awsEc2);
+    if (handle.provider === 'awsFis') {
+      handle = { ...handle, awsFis: await resolveFis(handle.awsFis, handle.name, input.maxBlastRadius) };
+    }
     resolved.push(handle);
   }
   return { account, resolved, lockKeys: [...new Set(resolved.flatMap(lockKeysOf))].sort() };
@@ -74,43 +79,23 @@ async function checkAccount(settings: NonNullable<RunPlan['aws']>): Promise<{ id
 }
 
 async function checkBlastRadius(handle: FaultHandle, maxBlastRadius: number): Promise<void> {
-  if (handle.provider === 'awsEc2') {
-    const { instances, candidates, allowEmpty, selection } = handle.awsEc2;
-    const chosen = instances?.length ?? 0;
-    if (chosen === 0 && !allowEmpty) {
-      throw refusal(
-        `fault ${handle.name}: the selection matches no ${handle.awsEc2.action === 'terminate' ? 'running or stopped' : 'running'} ` +
-          `instance (${JSON.stringify(handle.awsEc2.selector)}); set allowEmpty: true if that is expected`,
-        'TargetMissing',
-      );
-    }
-    const percent = candidates ? (100 * chosen) / candidates : 0;
-    if (percent > maxBlastRadius) {
-      throw refusal(
-        `fault ${handle.name}: ${selection} touches ${chosen} of ${candidates} matching instances (${percent.toFixed(0)}%), ` +
-          `above target.maxBlastRadius ${maxBlastRadius}%`,
-        'BlastRadius',
-      );
-    }
+  if (handle.provider !== 'awsEc2') return;
+  const { instances, candidates, allowEmpty, selection } = handle.awsEc2;
+  const chosen = instances?.length ?? 0;
+  if (chosen === 0 && !allowEmpty) {
+    throw refusal(
+      `fault ${handle.name}: the selection matches no ${handle.awsEc2.action === 'terminate' ? 'running or stopped' : 'running'} ` +
+        `instance (${JSON.stringify(handle.awsEc2.selector)}); set allowEmpty: true if that is expected`,
+      'TargetMissing',
+    );
   }
-  if (handle.provider === 'awsFis' && handle.awsFis.templateId) {
-    const template = await getTemplate(handle.awsFis);
-    if (!template) {
-      throw refusal(
-        `fault ${handle.name}: no FIS experiment template ${handle.awsFis.templateId}`,
-        'TargetMissing',
-      );
-    }
-    for (const [name, target] of Object.entries(template.targets ?? {})) {
-      const percent = /^PERCENT\((\d+(?:\.\d+)?)\)$/.exec(target.selectionMode ?? '');
-      if (percent && Number(percent[1]) > maxBlastRadius) {
-        throw refusal(
-          `fault ${handle.name}: template ${handle.awsFis.templateId} target ${name} selects ${target.selectionMode}, ` +
-            `above target.maxBlastRadius ${maxBlastRadius}%`,
-          'BlastRadius',
-        );
-      }
-    }
+  const percent = candidates ? (100 * chosen) / candidates : 0;
+  if (percent > maxBlastRadius) {
+    throw refusal(
+      `fault ${handle.name}: ${selection} touches ${chosen} of ${candidates} matching instances (${percent.toFixed(0)}%), ` +
+        `above target.maxBlastRadius ${maxBlastRadius}%`,
+      'BlastRadius',
+    );
   }
 }
 
@@ -125,13 +110,16 @@ export function lockKeysOf(handle: FaultHandle): string[] {
         (id) => `ec2/${handle.awsEc2.region}/${id}`,
       );
     case 'awsFis': {
-      const { region, templateId, template } = handle.awsFis;
-      if (templateId) return [`fis-template/${region}/${templateId}`];
+      const { region, templateId, template, matched } = handle.awsFis;
+      // The instances its targets match, as for awsEc2, so FIS and EC2 runs on one fleet exclude
+      // each other; and the template itself.
+      const instances = (matched ?? []).map((id) => `ec2/${region}/${id}`);
+      if (templateId) return [`fis-template/${region}/${templateId}`, ...instances];
       const targets = createHash('sha256')
         .update(JSON.stringify(template?.targets ?? {}))
         .digest('hex')
         .slice(0, 16);
-      return [`fis-targets/${region}/${targets}`];
+      return [`fis-targets/${region}/${targets}`, ...instances];
     }
   }
 }

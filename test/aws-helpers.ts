@@ -89,6 +89,8 @@ export interface ErrorRule {
   times: number;
   status: number;
   code: string;
+  /** Only the permission checks (DryRun=true), or only the real calls; both when absent. */
+  dryRun?: boolean;
 }
 
 /**
@@ -97,16 +99,20 @@ export interface ErrorRule {
  */
 export async function awsErrorProxy(rules: ErrorRule[], target = motoUrl()) {
   const seen: string[] = [];
-  const remaining = new Map(rules.map((rule) => [rule.action, { ...rule }]));
+  const remaining = rules.map((rule) => ({ ...rule }));
   const upstream = new URL(target);
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks);
-      const action = new URLSearchParams(body.toString()).get('Action') ?? `${request.method} ${request.url}`;
-      seen.push(action);
-      const rule = remaining.get(action);
+      const params = new URLSearchParams(body.toString());
+      const action = params.get('Action') ?? `${request.method} ${request.url}`;
+      const dryRun = params.get('DryRun') === 'true';
+      seen.push(dryRun ? `${action} (DryRun)` : action);
+      const rule = remaining.find(
+        (r) => r.action === action && r.times > 0 && (r.dryRun === undefined || r.dryRun === dryRun),
+      );
       if (rule && rule.times > 0) {
         rule.times--;
         response

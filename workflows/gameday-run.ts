@@ -172,7 +172,11 @@ async function revertAll(run: RunState, faults: FaultRecord[]): Promise<void> {
       fault.status = 'reverting';
       fault.revertAttempts++;
       try {
-        const { revertedAt, alreadyGone, handle } = await activities.revertFault(fault.handle);
+        const { revertedAt, alreadyGone, handle, note } = await activities.revertFault(fault.handle);
+        if (note) {
+          fault.revertNote = note;
+          run.log('fault.revert-note', `${fault.handle.name}: ${note}`);
+        }
         Object.assign(fault, {
           handle: handle ?? fault.handle,
           status: 'reverted',
@@ -288,6 +292,7 @@ const REFUSALS = [
   'BlastRadius',
   'AwsAccessDenied',
   'AwsNoCredentials',
+  'Irreversible',
   'AwsRefused',
 ];
 

@@ -16,9 +16,11 @@ const retryQuickly = {
   nonRetryableErrorTypes: ['ToxiproxyRefused', 'ProxyMismatch', 'TargetMissing'],
 };
 
-// An inject is waited for even when the run is aborted, so a revert never runs ahead of it.
+// An inject is waited for even when the run is aborted, so a revert never runs ahead of it. AWS
+// injects wait minutes for instances to stop or an experiment to start, heartbeating meanwhile.
 const injecting = proxyActivities<Pick<Activities, 'injectFault'>>({
-  startToCloseTimeout: '15s',
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '10s',
   retry: retryQuickly,
 });
 
@@ -30,8 +32,14 @@ const preparing = proxyActivities<Pick<Activities, 'prepareRun' | 'writeJournal'
 });
 
 // One attempt per call: the workflow's own retry loop decides, and reports each attempt in status.
-const once = proxyActivities<Pick<Activities, 'revertFault' | 'runRollbackStep'>>({
-  startToCloseTimeout: '10s',
+// A revert may wait minutes (instances starting, an experiment stopping), heartbeating meanwhile.
+const reverting = proxyActivities<Pick<Activities, 'revertFault'>>({
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '10s',
+  retry: { maximumAttempts: 1 },
+});
+const once = proxyActivities<Pick<Activities, 'runRollbackStep'>>({
+  startToCloseTimeout: '5m',
   retry: { maximumAttempts: 1 },
 });
 
@@ -49,7 +57,7 @@ export const activities = {
   prepareRun: preparing.prepareRun,
   injectFault: injecting.injectFault,
   writeJournal: preparing.writeJournal,
-  revertFault: once.revertFault,
+  revertFault: reverting.revertFault,
   runRollbackStep: once.runRollbackStep,
   checkSteadyState: observing.checkSteadyState,
 };

@@ -18,7 +18,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { SELECTION_PATTERN } from '../../src/experiment/aws-schema';
 import type { AwsLocationPlan } from '../../src/experiment/plan';
 import type { Ec2Handle } from '../../src/report/journal';
-import { aws, ec2Client, waitUntil } from '../aws';
+import { aws, awsFailure, ec2Client, waitUntil } from '../aws';
 
 export interface Ec2Selector {
   instanceIds?: string[];
@@ -101,77 +101,166 @@ export function choose(candidates: string[], selection: string, seed: string): s
 
 const rank = (seed: string, id: string) => createHash('sha256').update(`${seed}/${id}`).digest('hex');
 
-export async function injectEc2(handle: Ec2Handle, beforeChange: () => void): Promise<void> {
-  const ids = requireResolved(handle).map((i) => i.id);
-  if (ids.length === 0) return;
+/**
+ * Acts on the chosen instances. On its first attempt it looks again at their states: one that
+ * someone else stopped or replaced since the run was prepared is left alone, and the handle says
+ * so, so the revert will not start what this run did not stop. Later attempts (after a crash)
+ * keep the states recorded before: by then the stopped ones may be ours.
+ */
+export async function injectEc2(
+  handle: Ec2Handle,
+  beforeChange: () => void,
+  firstAttempt: boolean,
+): Promise<Ec2Handle> {
+  let instances = requireResolved(handle);
+  if (firstAttempt) {
+    const now = await currentStates(
+      handle,
+      instances.map((i) => i.id),
+    );
+    instances = instances.map((i) => ({ id: i.id, priorState: now.get(i.id)?.state ?? 'gone' }));
+  }
+  const ids = instances
+    .filter((i) => CANDIDATE_STATES[handle.action].includes(i.priorState))
+    .map((i) => i.id);
+  const updated = { ...handle, instances };
+  if (ids.length === 0) return updated;
   const ec2 = ec2Client(handle);
   beforeChange();
   switch (handle.action) {
     case 'stop':
       await aws('ec2 StopInstances', () => ec2.send(new StopInstancesCommand({ InstanceIds: ids })));
-      await waitForStates(handle, ids, ['stopped'], 'the instances to stop');
-      return;
+      await waitUntil('the instances to stop', handle.waitForMs, async () => {
+        const states = await currentStates(handle, ids);
+        return ids.every((id) => ['stopped', 'gone'].includes(states.get(id)?.state ?? 'gone'))
+          ? true
+          : undefined;
+      });
+      break;
     case 'reboot':
       await aws('ec2 RebootInstances', () => ec2.send(new RebootInstancesCommand({ InstanceIds: ids })));
-      return;
+      break;
     case 'terminate':
       await aws('ec2 TerminateInstances', () =>
         ec2.send(new TerminateInstancesCommand({ InstanceIds: ids })),
       );
-      return;
+      break;
   }
+  return updated;
 }
 
 /**
- * Starts the instances this run stopped and waits until they run. A reboot undoes itself; a
- * termination cannot be undone (the file had to say irreversible: true), so both have nothing left
- * to revert.
+ * Starts the instances this run stopped and waits until they run. One that was terminated
+ * meanwhile (an Auto Scaling group replaces stopped instances) cannot be started; the others are
+ * started all the same, and the note says which were gone. A reboot undoes itself; a termination
+ * cannot be undone (the file had to say irreversible: true).
  */
-export async function revertEc2(handle: Ec2Handle): Promise<{ alreadyGone: boolean }> {
+export async function revertEc2(handle: Ec2Handle): Promise<{ alreadyGone: boolean; note?: string }> {
   if (handle.action !== 'stop' || !handle.instances) return { alreadyGone: true };
   const ours = handle.instances.filter((i) => i.priorState === 'running').map((i) => i.id);
   if (ours.length === 0) return { alreadyGone: true };
 
   let startedAny = false;
-  await waitUntil('the stopped instances to run again', handle.waitForMs, async () => {
-    const states = await currentStates(handle, ours);
-    const gone = ours.filter((id) =>
-      ['terminated', 'shutting-down', 'missing'].includes(states.get(id) ?? 'missing'),
+  let gone: string[] = [];
+  let last = new Map<string, InstanceState>();
+  try {
+    await waitUntil('the stopped instances to run again', handle.waitForMs, async () => {
+      last = await currentStates(handle, ours);
+      gone = ours.filter((id) => GONE.includes(last.get(id)?.state ?? 'gone'));
+      const stopped = ours.filter((id) => last.get(id)?.state === 'stopped');
+      if (stopped.length > 0) {
+        startedAny = true;
+        await startInstances(handle, stopped);
+      }
+      return ours.every((id) => gone.includes(id) || last.get(id)?.state === 'running') ? true : undefined;
+    });
+  } catch (error) {
+    // Say why an instance does not come back: AWS puts it in the state reason (a KMS grant, say).
+    const reasons = ours
+      .filter((id) => last.get(id)?.state !== 'running' && last.get(id)?.reason)
+      .map((id) => `${id}: ${last.get(id)?.state}, ${last.get(id)?.reason}`);
+    if (reasons.length === 0) throw error;
+    throw ApplicationFailure.retryable(
+      `${(error as Error).message} (${reasons.join('; ')})`,
+      'Ec2NotRunning',
     );
-    if (gone.length > 0) {
-      // Someone else terminated them: nothing this run can start again.
-      throw ApplicationFailure.nonRetryable(
-        `instances ${gone.join(', ')} were terminated while stopped`,
-        'Ec2Gone',
-      );
-    }
-    const stopped = ours.filter((id) => states.get(id) === 'stopped');
-    if (stopped.length > 0) {
-      startedAny = true;
-      await aws('ec2 StartInstances', () =>
-        ec2Client(handle).send(new StartInstancesCommand({ InstanceIds: stopped })),
-      );
-    }
-    return ours.every((id) => states.get(id) === 'running') ? true : undefined;
-  });
-  return { alreadyGone: !startedAny };
+  }
+  const note = gone.length
+    ? `instances ${gone.join(', ')} were terminated while stopped, by someone else (an Auto Scaling group replaces stopped instances): nothing to start`
+    : undefined;
+  return { alreadyGone: !startedAny, ...(note ? { note } : {}) };
 }
 
-async function waitForStates(
-  handle: Ec2Handle,
-  ids: string[],
-  wanted: string[],
-  what: string,
-): Promise<void> {
-  await waitUntil(what, handle.waitForMs, async () => {
-    const states = await currentStates(handle, ids);
-    return ids.every((id) => wanted.includes(states.get(id) ?? '')) ? true : undefined;
-  });
+const GONE = ['terminated', 'shutting-down', 'gone'];
+
+async function startInstances(handle: Ec2Handle, ids: string[]): Promise<void> {
+  try {
+    await aws('ec2 StartInstances', () =>
+      ec2Client(handle).send(new StartInstancesCommand({ InstanceIds: ids })),
+    );
+  } catch (error) {
+    // Still stopping, or gone in between: the next look decides.
+    if (!/IncorrectInstanceState|InvalidInstanceID/.test((error as Error).message)) throw error;
+  }
 }
 
-async function currentStates(location: AwsLocationPlan, ids: string[]): Promise<Map<string, string>> {
-  const instances = await describeInstances(location, { instanceIds: ids }, null);
-  return new Map(instances.map((i) => [i.InstanceId ?? '', i.State?.Name ?? 'unknown']));
+/**
+ * Asks whether this identity may do what the fault and its revert will do, without doing it
+ * (EC2 DryRun): a role that may stop but not start instances is refused before anything stops.
+ */
+export async function checkEc2Permissions(handle: Ec2Handle): Promise<void> {
+  const ids = handle.instances?.map((i) => i.id) ?? [];
+  if (ids.length === 0) return;
+  const ec2 = ec2Client(handle);
+  const calls = {
+    stop: [
+      ['StopInstances', () => ec2.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: true }))],
+      ['StartInstances', () => ec2.send(new StartInstancesCommand({ InstanceIds: ids, DryRun: true }))],
+    ],
+    reboot: [
+      ['RebootInstances', () => ec2.send(new RebootInstancesCommand({ InstanceIds: ids, DryRun: true }))],
+    ],
+    terminate: [
+      [
+        'TerminateInstances',
+        () => ec2.send(new TerminateInstancesCommand({ InstanceIds: ids, DryRun: true })),
+      ],
+    ],
+  } as const;
+  for (const [action, call] of calls[handle.action]) {
+    try {
+      await call();
+    } catch (error) {
+      if ((error as Error).name === 'DryRunOperation') continue;
+      throw awsFailure(error, `ec2 ${action} (DryRun, checking permission before anything runs)`);
+    }
+  }
+}
+
+interface InstanceState {
+  state: string;
+  reason?: string;
+}
+
+/**
+ * The states of the given instances; one that no longer exists is missing from the map. A filter
+ * on instance-id, not InstanceIds: AWS fails the whole call when one of the ids was purged.
+ */
+async function currentStates(location: AwsLocationPlan, ids: string[]): Promise<Map<string, InstanceState>> {
+  const instances = await describeInstances(
+    location,
+    { filters: [{ name: 'instance-id', values: ids }] },
+    null,
+  );
+  return new Map(
+    instances.map((i) => [
+      i.InstanceId ?? '',
+      {
+        state: i.State?.Name ?? 'unknown',
+        ...(i.StateReason?.Message ? { reason: i.StateReason.Message } : {}),
+      },
+    ]),
+  );
 }
 
 function requireResolved(handle: Ec2Handle): NonNullable<Ec2Handle['instances']> {

@@ -20,6 +20,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { FisHandle } from '../../src/report/journal';
 import { aws, awsFailure, fisClient, isNotFound, waitUntil } from '../aws';
+import { describeInstances } from './aws-ec2';
 
 const ENDED = ['completed', 'stopped', 'failed', 'cancelled'];
 
@@ -110,6 +111,103 @@ export async function getTemplate(handle: FisHandle) {
     if (isNotFound(error)) return null;
     throw awsFailure(error, `fis GetExperimentTemplate ${templateId}`);
   }
+}
+
+interface TemplateView {
+  actions?: Record<string, { actionId?: string }>;
+  targets?: Record<
+    string,
+    {
+      resourceType?: string;
+      resourceArns?: string[];
+      resourceTags?: Record<string, string>;
+      filters?: { path?: string; values?: string[] }[];
+      selectionMode?: string;
+    }
+  >;
+  experimentOptions?: { accountTargeting?: string };
+}
+
+/** FIS filter paths that have an EC2 DescribeInstances filter of the same meaning. */
+const FIS_TO_EC2_FILTER: Record<string, string> = {
+  'State.Name': 'instance-state-name',
+  'Placement.AvailabilityZone': 'availability-zone',
+  VpcId: 'vpc-id',
+  SubnetId: 'subnet-id',
+};
+
+/** The EC2 instances one FIS instance target matches right now (FIS picks among them at start). */
+export async function matchInstanceTarget(
+  location: FisHandle,
+  target: NonNullable<TemplateView['targets']>[string],
+): Promise<string[]> {
+  if (target.resourceArns?.length) return target.resourceArns.map((arn) => arn.split('/').at(-1) ?? arn);
+  const filters = (target.filters ?? []).flatMap((f) => {
+    const name = FIS_TO_EC2_FILTER[f.path ?? ''];
+    return name ? [{ name, values: f.values ?? [] }] : [];
+  });
+  const instances = await describeInstances(location, { tags: target.resourceTags, filters }, null);
+  return instances.map((i) => i.InstanceId ?? '').sort();
+}
+
+/**
+ * The safety rails for an FIS fault, before anything runs: the template exists, acts in one
+ * account, terminates nothing unless the file says irreversible, and selects no larger share of
+ * the matching instances than target.maxBlastRadius. Returns the handle with the instances its
+ * instance targets match, which the run then locks.
+ */
+export async function resolveFis(
+  handle: FisHandle,
+  faultName: string,
+  maxBlastRadius: number,
+): Promise<FisHandle> {
+  const template = (handle.templateId ? await getTemplate(handle) : handle.template) as TemplateView | null;
+  if (!template) {
+    throw ApplicationFailure.nonRetryable(
+      `fault ${faultName}: no FIS experiment template ${handle.templateId}`,
+      'TargetMissing',
+    );
+  }
+  if (template.experimentOptions?.accountTargeting === 'multi-account') {
+    throw ApplicationFailure.nonRetryable(
+      `fault ${faultName}: template ${handle.templateId ?? '(inline)'} is multi-account; target.accounts cannot check the accounts it acts in`,
+      'AccountNotAllowed',
+    );
+  }
+  const terminates = Object.values(template.actions ?? {}).some(
+    (a) => a.actionId === 'aws:ec2:terminate-instances',
+  );
+  if (terminates && !handle.irreversible) {
+    throw ApplicationFailure.nonRetryable(
+      `fault ${faultName}: the template terminates instances, which cannot be undone; set irreversible: true to confirm`,
+      'Irreversible',
+    );
+  }
+  const matched = new Set<string>();
+  for (const [name, target] of Object.entries(template.targets ?? {})) {
+    if (target.resourceType !== 'aws:ec2:instance') continue;
+    const ids = await matchInstanceTarget(handle, target);
+    for (const id of ids) matched.add(id);
+    const chosen = selectionCount(target.selectionMode ?? 'ALL', ids.length);
+    const percent = ids.length ? (100 * chosen) / ids.length : 0;
+    if (percent > maxBlastRadius) {
+      throw ApplicationFailure.nonRetryable(
+        `fault ${faultName}: FIS target ${name} selects ${target.selectionMode} of ${ids.length} matching instances ` +
+          `(${percent.toFixed(0)}%), above target.maxBlastRadius ${maxBlastRadius}%`,
+        'BlastRadius',
+      );
+    }
+  }
+  return { ...handle, matched: [...matched].sort() };
+}
+
+/** How many of `available` a selection mode picks, as FIS reads ALL, COUNT(n) and PERCENT(n). */
+function selectionCount(mode: string, available: number): number {
+  const count = /^COUNT\((\d+)\)$/.exec(mode);
+  if (count) return Math.min(Number(count[1]), available);
+  const percent = /^PERCENT\((\d+(?:\.\d+)?)\)$/.exec(mode);
+  if (percent) return Math.max(Math.floor((available * Number(percent[1])) / 100), available > 0 ? 1 : 0);
+  return available;
 }
 
 async function createTemplate(handle: FisHandle): Promise<string> {

@@ -27,9 +27,11 @@ export async function injectFault(handle: FaultHandle): Promise<{ injectedAt: nu
     case 'toxiproxy':
       await injectToxiproxy(handle.toxiproxy, stillCurrent);
       return { injectedAt: Date.now(), handle };
-    case 'awsEc2':
-      await injectEc2(handle.awsEc2, stillCurrent);
-      return { injectedAt: Date.now(), handle };
+    case 'awsEc2': {
+      const firstAttempt = Context.current().info.attempt === 1;
+      const awsEc2 = await injectEc2(handle.awsEc2, stillCurrent, firstAttempt);
+      return { injectedAt: Date.now(), handle: { ...handle, awsEc2 } };
+    }
     case 'awsFis':
       return {
         injectedAt: Date.now(),
@@ -40,7 +42,7 @@ export async function injectFault(handle: FaultHandle): Promise<{ injectedAt: nu
 
 export async function revertFault(
   handle: FaultHandle,
-): Promise<{ revertedAt: number; alreadyGone: boolean; handle: FaultHandle }> {
+): Promise<{ revertedAt: number; alreadyGone: boolean; handle: FaultHandle; note?: string }> {
   switch (handle.provider) {
     case 'toxiproxy':
       return { revertedAt: Date.now(), handle, ...(await revertToxiproxy(handle.toxiproxy)) };

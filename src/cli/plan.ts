@@ -6,14 +6,13 @@
 import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
-import { describeInstances } from '../../activities/faults/aws-ec2';
-import { getTemplate } from '../../activities/faults/aws-fis';
+import { getTemplate, matchInstanceTarget } from '../../activities/faults/aws-fis';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
 import { loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
 import { describeHandle } from '../report/fault-text';
-import type { FaultHandle } from '../report/journal';
+import type { FaultHandle, FisHandle } from '../report/journal';
 import { CliError, EXIT } from './exit-codes';
 
 export function registerPlan(program: Command): void {
@@ -130,7 +129,14 @@ async function faultLines(fault: FaultHandle): Promise<string[]> {
     }
     case 'awsEc2': {
       const e = fault.awsEc2;
-      const lines = [`     ${fault.name}: ${describeHandle(fault)}`];
+      // Which instances depends on the run id: without --id, say which could be chosen.
+      const lines = e.seed.startsWith('<runId>/')
+        ? [
+            `     ${fault.name}: ec2 ${e.region} ${e.action} ${e.selection} of the ${e.candidates} matching ` +
+              `${e.action === 'terminate' ? 'running or stopped' : 'running'} instances, chosen by the run id ` +
+              `(plan --id RUN_ID shows exactly which): ${(e.matched ?? []).join(', ') || 'none'}`,
+          ]
+        : [`     ${fault.name}: ${describeHandle(fault)}`];
       if (e.action === 'terminate') {
         lines.push('     THIS TERMINATES INSTANCES. IT CANNOT BE UNDONE: ROLLBACK WILL NOT BRING THEM BACK.');
       }
@@ -170,32 +176,16 @@ interface FisTemplateView {
   targets?: Record<string, FisTargetView>;
 }
 
-/** FIS filter paths that have an EC2 DescribeInstances filter of the same meaning. */
-const FIS_TO_EC2_FILTER: Record<string, string> = {
-  'State.Name': 'instance-state-name',
-  'Placement.AvailabilityZone': 'availability-zone',
-  VpcId: 'vpc-id',
-  SubnetId: 'subnet-id',
-};
-
 /** What a FIS target matches now; for EC2 instances, exactly which (FIS picks among them at start). */
-async function fisTargetText(
-  fault: { region: string; endpoint?: string },
-  target: FisTargetView,
-): Promise<string> {
+async function fisTargetText(fault: FisHandle, target: FisTargetView): Promise<string> {
   const mode = target.selectionMode ?? 'ALL';
   if (target.resourceArns?.length)
     return `${target.resourceType} ${target.resourceArns.join(', ')} (${mode})`;
   if (target.resourceType !== 'aws:ec2:instance') {
     return `${target.resourceType} tagged ${JSON.stringify(target.resourceTags ?? {})} (${mode})`;
   }
-  const filters = (target.filters ?? []).flatMap((f) => {
-    const name = FIS_TO_EC2_FILTER[f.path ?? ''];
-    return name ? [{ name, values: f.values ?? [] }] : [];
-  });
-  const instances = await describeInstances(fault, { tags: target.resourceTags, filters }, null);
-  const ids = instances.map((i) => i.InstanceId).join(', ') || 'none';
-  return `${mode} of ${instances.length} instances tagged ${JSON.stringify(target.resourceTags ?? {})}: ${ids}`;
+  const ids = await matchInstanceTarget(fault, target);
+  return `${mode} of ${ids.length} instances tagged ${JSON.stringify(target.resourceTags ?? {})}: ${ids.join(', ') || 'none'}`;
 }
 
 function probeTarget(probe: ProbePlan): string {

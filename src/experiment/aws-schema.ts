@@ -95,6 +95,12 @@ export const FisFault = z
   .strictObject({
     templateId: z.string().min(1).optional().describe('An existing FIS experiment template'),
     template: FisTemplate.optional().describe('An inline template, created for the run and deleted after it'),
+    irreversible: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Required when the template terminates instances (aws:ec2:terminate-instances): that cannot be undone',
+      ),
     waitFor: Duration.default('5m').describe(
       'How long inject and revert wait for the experiment to start or stop',
     ),

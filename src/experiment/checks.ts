@@ -129,7 +129,9 @@ function awsIssues(data: Raw): RawIssue[] {
 
 function ec2FaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
   const issues: RawIssue[] = [];
-  if (!('instanceIds' in fault) && !('tags' in fault) && !('filters' in fault)) {
+  const named = (value: unknown) =>
+    Array.isArray(value) ? value.length > 0 : isObject(value) && Object.keys(value).length > 0;
+  if (!named(fault.instanceIds) && !named(fault.tags) && !named(fault.filters)) {
     issues.push({
       path,
       message:
@@ -163,6 +165,23 @@ function fisFaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: n
   }
   if (Object.keys(actions).length === 0) {
     issues.push({ path: [...path, 'template', 'actions'], message: 'name at least one action' });
+  }
+  const options = isObject(template.experimentOptions) ? template.experimentOptions : {};
+  if (options.accountTargeting === 'multi-account') {
+    issues.push({
+      path: [...path, 'template', 'experimentOptions', 'accountTargeting'],
+      message:
+        'multi-account templates act in accounts target.accounts cannot check; run one experiment per account',
+    });
+  }
+  const terminates = Object.entries(actions).find(
+    ([, a]) => isObject(a) && a.actionId === 'aws:ec2:terminate-instances',
+  );
+  if (terminates && fault.irreversible !== true) {
+    issues.push({
+      path: [...path, 'template', 'actions', terminates[0], 'actionId'],
+      message: 'aws:ec2:terminate-instances cannot be undone: set irreversible: true on the fault to confirm',
+    });
   }
   for (const [name, action] of Object.entries(actions)) {
     if (!isObject(action)) continue;

@@ -262,6 +262,8 @@ function planFault(fault: Fault, phase: string, runId: string, url: string, aws:
         waitForMs: parseDuration(spec.waitFor),
         experimentId: null,
         createdTemplateId: null,
+        irreversible: spec.irreversible,
+        matched: null,
       },
     };
   }

@@ -66,6 +66,9 @@ export const FisHandle = z.object({
   waitForMs: z.number(),
   experimentId: z.string().nullable(),
   createdTemplateId: z.string().nullable(),
+  irreversible: z.boolean().default(false),
+  /** The EC2 instances the template's instance targets match: what the run's locks cover. */
+  matched: z.array(z.string()).nullable().default(null),
 });
 export type FisHandle = z.infer<typeof FisHandle>;
 
@@ -90,6 +93,8 @@ export const FaultRecord = z.object({
   lastRevertError: z.string().optional(),
   /** True when the revert found nothing to remove (never applied, or removed by someone else). */
   alreadyGone: z.boolean().optional(),
+  /** What the revert could not restore because someone else changed it meanwhile. */
+  revertNote: z.string().optional(),
 });
 export type FaultRecord = z.infer<typeof FaultRecord>;
 

@@ -105,6 +105,9 @@ describe('AWS experiments from the CLI', () => {
     expect(stderr).toContain('awsEc2.action  terminate cannot be undone: set irreversible: true');
     expect(stderr).toContain('awsEc2.selection  PERCENT(30) is above target.maxBlastRadius (25%)');
     expect(stderr).toContain('awsEc2  name the instances with instanceIds, tags or filters');
+    expect(stderr).toContain('faults[3].awsEc2  name the instances');
+    expect(stderr).toContain('actions.kill.actionId  aws:ec2:terminate-instances cannot be undone');
+    expect(stderr).toContain('experimentOptions.accountTargeting  multi-account templates act in accounts');
   });
 
   it('plan experiments/aws/*.yaml against moto: the account, the FIS actions, the instances they match', async () => {

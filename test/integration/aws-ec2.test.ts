@@ -27,6 +27,7 @@ import {
   testClient,
   toxiproxyUrl,
   uniqueName,
+  waitFor,
 } from '../helpers';
 
 const taskQueue = uniqueName('aws-tests');
@@ -152,8 +153,8 @@ describe('the awsEc2 fault', () => {
     const fleet = uniqueName('fleet');
     const ids = await launchInstances(10, { app: fleet });
     const flaky = await awsErrorProxy([
-      { action: 'StopInstances', times: 2, status: 503, code: 'RequestLimitExceeded' },
-      { action: 'StartInstances', times: 2, status: 500, code: 'InternalError' },
+      { action: 'StopInstances', times: 2, status: 503, code: 'RequestLimitExceeded', dryRun: false },
+      { action: 'StartInstances', times: 2, status: 500, code: 'InternalError', dryRun: false },
     ]);
     const experiment = stopExperiment(fleet, 10, { settings: { aws: awsSettings(flaky.url) } });
     const result = await finished((await startExperiment(client, experiment, taskQueue)).handle);
@@ -168,8 +169,9 @@ describe('the awsEc2 fault', () => {
     const fleet = uniqueName('fleet');
     const ids = await launchInstances(10, { app: fleet });
     const target = await startTarget();
+    // Allowed by the permission check, denied when it matters (an SCP, a KMS key condition).
     const denied = await awsErrorProxy([
-      { action: 'StopInstances', times: 100, status: 403, code: 'UnauthorizedOperation' },
+      { action: 'StopInstances', times: 100, status: 403, code: 'UnauthorizedOperation', dryRun: false },
     ]);
     const experiment = stopExperiment(fleet, 10, {
       settings: { aws: awsSettings(denied.url), toxiproxy: { url: toxiproxyUrl() } },
@@ -186,9 +188,62 @@ describe('the awsEc2 fault', () => {
     expect(result.reason).toContain('UnauthorizedOperation');
     expect(result.reason).toContain("the worker's AWS identity is not allowed to do this");
     expect(denied.seen.filter((a) => a === 'StopInstances').length).toBe(1);
+    expect(denied.seen).toContain('StopInstances (DryRun)');
     const slow = result.journal.faults.find((f) => f.handle.name === 'slow-service');
     expect(slow?.status).toBe('reverted');
     expect(Object.values(await instanceStates(ids))).toEqual(Array(10).fill('running'));
+  });
+});
+
+describe('the awsEc2 fault, when AWS does not cooperate', () => {
+  it('refuses before anything stops when the identity may stop instances but not start them again', async () => {
+    const fleet = uniqueName('fleet');
+    const ids = await launchInstances(10, { app: fleet });
+    const cannotStart = await awsErrorProxy([
+      { action: 'StartInstances', times: 100, status: 403, code: 'UnauthorizedOperation', dryRun: true },
+    ]);
+    const experiment = stopExperiment(fleet, 10, { settings: { aws: awsSettings(cannotStart.url) } });
+    const result = await finished((await startExperiment(client, experiment, taskQueue)).handle);
+
+    expect(result.verdict).toBe('not-started');
+    expect(result.refused).toBe('invalid-target');
+    expect(result.reason).toContain('ec2 StartInstances (DryRun, checking permission before anything runs)');
+    expect(cannotStart.seen).not.toContain('StopInstances');
+    expect(Object.values(await instanceStates(ids))).toEqual(Array(10).fill('running'));
+  });
+
+  it('starts the others when one stopped instance was terminated meanwhile, and says so', async () => {
+    const { EC2Client, TerminateInstancesCommand } = await import('@aws-sdk/client-ec2');
+    const fleet = uniqueName('fleet');
+    const ids = await launchInstances(10, { app: fleet });
+    const experiment = stopExperiment(fleet, 10, { recovery: { within: '3s' } });
+    const phase = experiment.phases[0];
+    if (phase) {
+      phase.duration = '4s';
+      phase.expect = [];
+    }
+    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const stopped = await waitFor(
+      async () => {
+        const states = await instanceStates(ids);
+        const down = ids.filter((id) => states[id] === 'stopped');
+        return down.length === 3 ? down : null;
+      },
+      { what: 'three instances to stop' },
+    );
+    // An Auto Scaling group replaces a stopped instance by terminating it.
+    const replaced = stopped[0] ?? '';
+    await new EC2Client({ region: REGION, endpoint: motoUrl() }).send(
+      new TerminateInstancesCommand({ InstanceIds: [replaced] }),
+    );
+    const result = await finished(handle);
+
+    const states = await instanceStates(ids);
+    expect(stopped.slice(1).map((id) => states[id])).toEqual(['running', 'running']);
+    const record = result.journal.faults[0];
+    expect(record?.status).toBe('reverted');
+    expect(record?.revertNote).toContain(`instances ${replaced} were terminated while stopped`);
+    expect(result.journal.events.map((e) => e.type)).toContain('fault.revert-note');
   });
 });
 

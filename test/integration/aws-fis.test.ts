@@ -169,4 +169,32 @@ describe('the awsFis fault', () => {
     expect(after?.state?.status).toBe('stopped');
     expect((await fisTemplates(moto.url)).some((t) => t.tags?.['gameday:run-id'] === runId)).toBe(false);
   });
+
+  it('refuses, before anything starts, a template whose instance target selects past the blast radius', async () => {
+    const { EC2Client, RunInstancesCommand } = await import('@aws-sdk/client-ec2');
+    const fleet = uniqueName('fleet');
+    await new EC2Client({ region: REGION, endpoint: moto.url }).send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        MinCount: 4,
+        MaxCount: 4,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'app', Value: fleet }] }],
+      }),
+    );
+    const everything = {
+      ...template,
+      targets: {
+        orders: { resourceType: 'aws:ec2:instance', resourceTags: { app: fleet }, selectionMode: 'COUNT(3)' },
+      },
+    };
+    const experiment = fisExperiment('1s', { template: everything });
+    const before = (await fisExperiments(moto.url)).length;
+    const result = await finished((await startExperiment(client, experiment, taskQueue)).handle);
+
+    expect(result.refused).toBe('invalid-target');
+    expect(result.reason).toContain(
+      'FIS target orders selects COUNT(3) of 4 matching instances (75%), above target.maxBlastRadius 50%',
+    );
+    expect((await fisExperiments(moto.url)).length).toBe(before);
+  });
 });

@@ -34,6 +34,8 @@ const fis = (templateId: string | null, targets: object): FaultHandle => ({
     waitForMs: 1,
     experimentId: null,
     createdTemplateId: null,
+    irreversible: false,
+    matched: ['i-9'],
   },
 });
 
@@ -43,7 +45,7 @@ describe('lock keys', () => {
   });
 
   it('name an FIS template by id, or an inline one by its targets', () => {
-    expect(lockKeysOf(fis('EXT123', {}))).toEqual(['fis-template/us-east-1/EXT123']);
+    expect(lockKeysOf(fis('EXT123', {}))).toEqual(['fis-template/us-east-1/EXT123', 'ec2/us-east-1/i-9']);
     const a = lockKeysOf(fis(null, { orders: { resourceTags: { app: 'orders' } } }));
     const b = lockKeysOf(fis(null, { orders: { resourceTags: { app: 'orders' } } }));
     const c = lockKeysOf(fis(null, { orders: { resourceTags: { app: 'payments' } } }));
