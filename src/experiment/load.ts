@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { crossFieldIssues, pathText, type RawIssue } from './checks';
+import { resolveEnvReferences } from './env-references';
 import { Experiment } from './schema';
 
 export interface ExperimentIssue {
@@ -55,7 +56,11 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function parseExperiment(source: string, file: string): Experiment {
+export function parseExperiment(
+  source: string,
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): Experiment {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number) => lineCounter.linePos(offset);
@@ -69,17 +74,21 @@ export function parseExperiment(source: string, file: string): Experiment {
     );
   }
 
-  const data: unknown = doc.toJS();
+    const resolved = resolveEnvReferences(doc.toJS(), env);
+  const data = resolved.data;
   const located = (path: (string | number)[], message: string, key?: string): ExperimentIssue => {
     const offset = locate(doc.contents, path, key);
     const { line, col } = at(offset);
     return { file, line, col, path: pathText(key === undefined ? path : [...path, key]), message };
   };
 
-  const issues: ExperimentIssue[] = [];
+    const issues: ExperimentIssue[] = resolved.issues.map((issue) => located(issue.path, issue.message));
   const result = Experiment.safeParse(data);
   if (!result.success) {
+        // A value whose environment reference is missing is reported once, for that reason.
+    const unresolved = new Set(resolved.issues.map((issue) => pathText(issue.path)));
     for (const issue of flattenIssues(result.error.issues, data)) {
+      if (unresolved.has(pathText(issue.path))) continue;
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) issues.push(located(issue.path, `unknown key "${key}"`, key));
       } else {

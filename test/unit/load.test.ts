@@ -100,3 +100,24 @@ describe('loading an experiment', () => {
     expect(problems(bad)).toEqual(['e.yaml:10:27  guardrails[0].probe.http.url  an http:// or https:// URL']);
   });
 });
+
+describe('environment references', () => {
+  // Inside a YAML flow mapping ({ ... }) the reference must be quoted.
+  const withUrl = `${base.replace('http://127.0.0.1:9/', '"${{ env.GAMEDAY_TEST_URL }}/health"')}phases:\n  - { name: p, duration: 1s }\n`;
+
+  it("are replaced by the planner's environment when the file is loaded", () => {
+    const experiment = parseExperiment(withUrl, 'e.yaml', { GAMEDAY_TEST_URL: 'http://127.0.0.1:4242' });
+    expect(experiment.steadyState[0]?.http?.url).toBe('http://127.0.0.1:4242/health');
+  });
+
+  it('that are not set are an error at their place', () => {
+    try {
+      parseExperiment(withUrl, 'e.yaml', {});
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ExperimentError).issues.map(formatIssue)[0]).toBe(
+        'e.yaml:7:18  steadyState[0].http.url  ${{ env.GAMEDAY_TEST_URL }} needs the environment variable GAMEDAY_TEST_URL, which is not set',
+      );
+    }
+  });
+});
