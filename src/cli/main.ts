@@ -10,6 +10,7 @@ import { RunNotFound } from '../temporal/run-status';
 import { RunIdTaken } from '../temporal/start-run';
 import { registerAbort } from './abort';
 import { CliError, EXIT } from './exit-codes';
+import { registerLab } from './lab';
 import { registerPlan } from './plan';
 import { registerReport } from './report';
 import { registerRun } from './run';
@@ -33,6 +34,7 @@ for (const register of [
   registerStatus,
   registerAbort,
   registerReport,
+  registerLab,
 ]) {
   register(program);
 }

@@ -26,7 +26,9 @@ export function resolveEnvReferences(
     }
     if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, i]));
     if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item, [...path, key])]));
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, walk(item, [...path, key])]),
+      );
     }
     return value;
   };

@@ -74,7 +74,7 @@ export function parseExperiment(
     );
   }
 
-    const resolved = resolveEnvReferences(doc.toJS(), env);
+  const resolved = resolveEnvReferences(doc.toJS(), env);
   const data = resolved.data;
   const located = (path: (string | number)[], message: string, key?: string): ExperimentIssue => {
     const offset = locate(doc.contents, path, key);
@@ -82,10 +82,10 @@ export function parseExperiment(
     return { file, line, col, path: pathText(key === undefined ? path : [...path, key]), message };
   };
 
-    const issues: ExperimentIssue[] = resolved.issues.map((issue) => located(issue.path, issue.message));
+  const issues: ExperimentIssue[] = resolved.issues.map((issue) => located(issue.path, issue.message));
   const result = Experiment.safeParse(data);
   if (!result.success) {
-        // A value whose environment reference is missing is reported once, for that reason.
+    // A value whose environment reference is missing is reported once, for that reason.
     const unresolved = new Set(resolved.issues.map((issue) => pathText(issue.path)));
     for (const issue of flattenIssues(result.error.issues, data)) {
       if (unresolved.has(pathText(issue.path))) continue;

@@ -5,6 +5,7 @@ import { toolBinary } from '../tools';
 
 export interface MotoServer {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -32,7 +33,7 @@ export async function startMoto(port: number, timeoutMs = 20_000): Promise<MotoS
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, stop: () => stopProcess(child) };
+  return { url, pid: child.pid ?? -1, stop: () => stopProcess(child) };
 }
 
 /**

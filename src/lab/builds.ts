@@ -1,0 +1,79 @@
+/**
+ * The two builds of the lab's orders system. Each switch is one lesson of October 20: the fragile
+ * build has none of them, the hardened build has all, so the same outage shows what each is worth.
+ */
+export interface Build {
+  name: BuildName;
+  orders: {
+    /** Serve the last value read or written when DynamoDB does not answer (static stability). */
+    staleReads: boolean;
+    /** Accept writes into a queue when DynamoDB does not answer, and flush them later. */
+    writeQueue: boolean;
+    /** How long one DynamoDB call may take, and how many times it is retried (with jitter). */
+    dynamoTimeoutMs: number;
+    dynamoRetries: number;
+    /** A health check that asks DynamoDB too: the whole fleet fails it when DynamoDB is gone. */
+    deepHealthCheck: boolean;
+  };
+  loadBalancer: {
+    /** New targets take traffic before they pass a health check. */
+    newTargetsHealthy: boolean;
+    healthyThreshold: number;
+    unhealthyThreshold: number;
+    /** With every target unhealthy, route to all of them anyway (as AWS load balancers do). */
+    failOpen: boolean;
+    /** Try another target when a connection to one fails. */
+    retryOnConnectionError: boolean;
+  };
+  autoscaler: {
+    /** How long one EC2 API call may take. */
+    callTimeoutMs: number;
+    /** Exponential backoff with jitter between failed calls, instead of retrying at once. */
+    backoff: boolean;
+  };
+}
+
+export type BuildName = 'fragile' | 'hardened';
+
+export const BUILDS: Record<BuildName, Build> = {
+  fragile: {
+    name: 'fragile',
+    orders: {
+      staleReads: false,
+      writeQueue: false,
+      dynamoTimeoutMs: 2_000,
+      dynamoRetries: 0,
+      deepHealthCheck: true,
+    },
+    loadBalancer: {
+      newTargetsHealthy: true,
+      healthyThreshold: 1,
+      unhealthyThreshold: 2,
+      failOpen: false,
+      retryOnConnectionError: false,
+    },
+    autoscaler: { callTimeoutMs: 1_000, backoff: false },
+  },
+  hardened: {
+    name: 'hardened',
+    orders: {
+      staleReads: true,
+      writeQueue: true,
+      dynamoTimeoutMs: 300,
+      dynamoRetries: 2,
+      deepHealthCheck: false,
+    },
+    loadBalancer: {
+      newTargetsHealthy: false,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      failOpen: true,
+      retryOnConnectionError: true,
+    },
+    autoscaler: { callTimeoutMs: 5_000, backoff: true },
+  },
+};
+
+export function isBuildName(name: string): name is BuildName {
+  return name in BUILDS;
+}

@@ -1,0 +1,214 @@
+/**
+ * One instance of the lab's `orders` service: a process per running EC2 instance, storing orders
+ * in DynamoDB (dynalite) through the lab's `dynamodb` Toxiproxy proxy. What it does when DynamoDB
+ * does not answer depends on the build (builds.ts).
+ *
+ *   POST /orders {item, quantity}   201 {id}, or 202 when queued
+ *   GET  /orders/:id                200, 404
+ *   GET  /orders                    200 [latest orders]
+ *   GET  /health                    200, or 503 (a deep check that fails with DynamoDB)
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { BUILDS, isBuildName } from './builds';
+
+const port = Number(process.env.PORT);
+const instanceId = process.env.INSTANCE_ID ?? 'unknown';
+const table = process.env.ORDERS_TABLE ?? 'orders';
+const buildName = process.env.BUILD ?? 'fragile';
+if (!isBuildName(buildName)) throw new Error(`unknown build ${buildName}`);
+const build = BUILDS[buildName].orders;
+
+const dynamo = new DynamoDBClient({
+  region: 'us-east-1',
+  endpoint: process.env.DYNAMODB_ENDPOINT,
+  credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
+  maxAttempts: 1, // retries are the build's to decide
+});
+
+type Order = { id: string; item: string; quantity: number };
+const cache = new Map<string, Order>();
+const queue: Order[] = [];
+
+/** One DynamoDB call with the build's timeout and retries; jitter keeps retries from lining up. */
+async function withDynamo<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call(AbortSignal.timeout(build.dynamoTimeoutMs));
+    } catch (error) {
+      if (attempt >= build.dynamoRetries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+    }
+  }
+}
+
+const toOrder = (item: Record<string, AttributeValue>): Order => ({
+  id: item.id?.S ?? '',
+  item: item.item?.S ?? '',
+  quantity: Number(item.quantity?.N ?? 0),
+});
+
+const putOrder = (order: Order) =>
+  withDynamo((abortSignal) =>
+    dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { id: { S: order.id }, item: { S: order.item }, quantity: { N: String(order.quantity) } },
+      }),
+      { abortSignal },
+    ),
+  );
+
+async function createOrder(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const body = JSON.parse((await readBody(request)) || '{}') as Partial<Order>;
+  const order: Order = {
+    id: `${instanceId}-${randomBytes(4).toString('hex')}`,
+    item: String(body.item ?? 'unnamed'),
+    quantity: Number(body.quantity ?? 1),
+  };
+  try {
+    await putOrder(order);
+    cache.set(order.id, order);
+    return send(response, 201, { id: order.id });
+  } catch {
+    if (!build.writeQueue) return send(response, 503, { error: 'orders store unavailable' });
+    queue.push(order);
+    cache.set(order.id, order);
+    return send(response, 202, { id: order.id, queued: true });
+  }
+}
+
+async function readOrder(id: string, response: ServerResponse): Promise<void> {
+  try {
+    const answer = await withDynamo((abortSignal) =>
+      dynamo.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } } }), { abortSignal }),
+    );
+    if (!answer.Item) return send(response, 404, { error: 'no such order' });
+    const order = toOrder(answer.Item);
+    cache.set(id, order);
+    return send(response, 200, order);
+  } catch {
+    const stale = build.staleReads ? cache.get(id) : undefined;
+    if (stale) return send(response, 200, stale, { 'x-stale': 'true' });
+    return send(response, 503, { error: 'orders store unavailable' });
+  }
+}
+
+async function listOrders(response: ServerResponse): Promise<void> {
+  try {
+    const answer = await withDynamo((abortSignal) =>
+      dynamo.send(new ScanCommand({ TableName: table, Limit: 20 }), { abortSignal }),
+    );
+    return send(response, 200, (answer.Items ?? []).map(toOrder));
+  } catch {
+    if (build.staleReads) return send(response, 200, [...cache.values()].slice(-20), { 'x-stale': 'true' });
+    return send(response, 503, { error: 'orders store unavailable' });
+  }
+}
+
+async function health(response: ServerResponse): Promise<void> {
+  if (!build.deepHealthCheck) return send(response, 200, { instance: instanceId });
+  try {
+    await withDynamo((abortSignal) =>
+      dynamo.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'health' } } }), { abortSignal }),
+    );
+    return send(response, 200, { instance: instanceId });
+  } catch {
+    return send(response, 503, { instance: instanceId, error: 'orders store unavailable' });
+  }
+}
+
+/** Queued writes go to DynamoDB as soon as it answers again, oldest first. */
+async function flushQueue(): Promise<void> {
+  while (queue.length > 0) {
+    const next = queue[0] as Order;
+    try {
+      await putOrder(next);
+      queue.shift();
+    } catch {
+      return;
+    }
+  }
+}
+setInterval(() => void flushQueue(), 500).unref();
+
+/** A cache that can serve stale reads is warmed at start, so every instance holds the hot orders. */
+async function warmCache(): Promise<void> {
+  for (;;) {
+    try {
+      const answer = await withDynamo((abortSignal) =>
+        dynamo.send(new ScanCommand({ TableName: table, Limit: 100 }), { abortSignal }),
+      );
+      for (const item of answer.Items ?? []) cache.set(item.id?.S ?? '', toOrder(item));
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+if (build.staleReads) void warmCache();
+
+const server = createServer((request, response) => {
+  const path = new URL(request.url ?? '/', 'http://instance').pathname;
+  const handled =
+    request.method === 'POST' && path === '/orders'
+      ? createOrder(request, response)
+      : request.method === 'GET' && path === '/orders'
+        ? listOrders(response)
+        : request.method === 'GET' && path.startsWith('/orders/')
+          ? readOrder(decodeURIComponent(path.slice('/orders/'.length)), response)
+          : request.method === 'GET' && path === '/health'
+            ? health(response)
+            : Promise.resolve(send(response, 404, { error: 'not found' }));
+  handled.catch(() => send(response, 500, { error: 'internal error' }));
+});
+server.keepAliveTimeout = 1_000;
+server.listen(port, '127.0.0.1', () =>
+  process.stdout.write(`orders ${instanceId} (${buildName}) on ${port}\n`),
+);
+
+// If the lab's supervisor dies (even by SIGKILL), its instances go with it: no process is left.
+const supervisor = process.ppid;
+setInterval(() => {
+  try {
+    process.kill(supervisor, 0);
+  } catch {
+    process.exit(0);
+  }
+}, 1_000).unref();
+
+// The fleet stops an instance with SIGTERM: answer what is in flight, then go.
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+});
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (response.headersSent) return;
+  response
+    .writeHead(status, { 'content-type': 'application/json', 'x-instance': instanceId, ...headers })
+    .end(JSON.stringify(body));
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on('end', () => resolve(body));
+    request.on('error', reject);
+  });
+}
