@@ -1,74 +1,70 @@
 /**
- * `npm run demo`: the example service with its payments dependency behind a Toxiproxy proxy, and
- * every experiment in experiments/examples run against it with `gameday run --local`, as a user
- * would. Ends by checking that nothing is left on the Toxiproxy server.
+ * `npm run demo`: the October 20 lab, replayed twice. The lab comes up with the fragile build,
+ * `gameday run --local experiments/oct20/replay.yaml` runs against it, the lab goes down; then the
+ * same with the hardened build. Prints both verdicts, the orders API's figures per phase and the
+ * report paths, and leaves nothing running.
  */
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import pc from 'picocolors';
-import { getProxy } from '../activities/faults/toxiproxy';
-import { startCheckoutDemo } from '../src/lab/checkout-demo';
-import { isPortFree } from '../src/lab/ports';
-import { startToxiproxy } from '../src/lab/toxiproxy-server';
+import type { BuildName } from '../src/lab/builds';
+import { labDown, labEnv, labUp } from '../src/lab/lab';
+import type { Journal } from '../src/report/journal';
 import { PROJECT_ROOT } from '../src/tools';
 
-const TOXIPROXY_PORT = Number(process.env.DEMO_TOXIPROXY_PORT ?? 18474);
-const EXAMPLES = join(PROJECT_ROOT, 'experiments/examples');
+const REPLAY = join(PROJECT_ROOT, 'experiments/oct20/replay.yaml');
+const OUT = resolve('gameday-runs');
+const EXPECTED: Record<BuildName, string> = { fragile: 'deviated', hardened: 'passed' };
 
-// The example experiments name these addresses; say so plainly if something else holds them.
-const DEMO_PORTS = [18080, 18090, 18091, TOXIPROXY_PORT];
-for (const port of DEMO_PORTS) {
-  if (!(await isPortFree(port))) {
-    console.error(
-      `port ${port} on 127.0.0.1 is in use; the demo needs ${DEMO_PORTS.join(', ')} ` +
-        '(checkout, payments, the payments proxy, Toxiproxy). Stop what holds it and run the demo again.',
-    );
-    process.exit(69);
+const outcomes: { build: BuildName; journal: Journal; report: string }[] = [];
+for (const build of ['fragile', 'hardened'] as const) {
+  console.log(pc.bold(`\n$ gameday lab up --build ${build}`));
+  const lab = await labUp({ build });
+  console.log(`lab up: orders API at ${lab.endpoints.orders}, ${lab.size} instances`);
+  try {
+    console.log(pc.bold('$ gameday run --local experiments/oct20/replay.yaml'));
+    const runId = `oct20-replay-${build}-${Date.now().toString(36)}`;
+    await gameday(['run', '--local', REPLAY, '--out', OUT, '--id', runId], labEnv(lab));
+    const journalPath = join(OUT, runId, 'journal.json');
+    outcomes.push({
+      build,
+      journal: JSON.parse(await readFile(journalPath, 'utf8')),
+      report: join(OUT, runId, 'report.md'),
+    });
+  } finally {
+    const { killed } = await labDown();
+    console.log(killed.length ? `lab down (killed ${killed.join(', ')})` : 'lab down');
   }
 }
 
-const toxiproxy = await startToxiproxy(TOXIPROXY_PORT);
-const demo = await startCheckoutDemo({
-  checkoutPort: 18080,
-  paymentsPort: 18090,
-  paymentsUrl: 'http://127.0.0.1:18091',
-});
-console.log(`checkout at ${demo.checkoutUrl}, payments behind toxiproxy ${toxiproxy.url} (proxy payments)`);
-
-let failed = false;
-try {
-  const files = (await readdir(EXAMPLES)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
-  for (const file of files) {
-    console.log(pc.bold(`\n$ gameday run --local experiments/examples/${file}`));
-    const code = await gameday(['run', '--local', join(EXAMPLES, file)], { TOXIPROXY_URL: toxiproxy.url });
-    if (code !== 0) failed = true;
+console.log(pc.bold('\nOctober 20, replayed against both builds'));
+for (const { build, journal, report } of outcomes) {
+  const ok = journal.verdict === EXPECTED[build];
+  console.log(`\n${build}: ${(ok ? pc.green : pc.red)(journal.verdict.toUpperCase())} ${journal.reason}`);
+  for (const phase of journal.phases) {
+    const figures = (phase.watch?.expectations ?? [])
+      .filter((e) => e.probe.startsWith('orders-'))
+      .map(
+        (e) =>
+          `${e.probe.replace('orders-', '')}s ${(100 * (1 - e.summary.errorRate)).toFixed(1)}% p99 ${e.summary.latencyMs?.p99 ?? '-'}ms`,
+      )
+      .join(', ');
+    console.log(`  ${phase.name.padEnd(20)} ${figures}`);
   }
-  const proxy = await getProxy(toxiproxy.url, 'payments');
-  const left = proxy?.toxics.map((t) => t.name) ?? [];
-  if (!proxy) {
-    failed = true;
-    console.log(pc.yellow('toxiproxy has no payments proxy: no experiment got as far as creating it'));
-  } else if (left.length > 0 || !proxy.enabled) {
-    failed = true;
-    console.log(
-      pc.red(`LEFT BEHIND on toxiproxy: toxics [${left.join(', ')}], proxy enabled: ${proxy.enabled}`),
-    );
-  } else {
-    console.log(pc.green('\ntoxiproxy is clean: no toxics left, proxy payments enabled'));
-  }
-} finally {
-  await demo.stop();
-  await toxiproxy.stop();
+  const recovered = journal.recovery.recoveredAfterMs;
+  console.log(`  recovered ${recovered === null ? 'NOT in time' : `${recovered}ms after rollback`}`);
+  console.log(`  report: ${report}`);
 }
-process.exitCode = failed ? 1 : 0;
+const asExpected = outcomes.every(({ build, journal }) => journal.verdict === EXPECTED[build]);
+process.exitCode = asExpected ? 0 : 1;
 
 function gameday(args: string[], env: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise((done) => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/gameday.js'), ...args], {
       stdio: 'inherit',
       env: { ...process.env, ...env },
     });
-    child.on('exit', (code) => resolve(code ?? 1));
+    child.on('exit', (code) => done(code ?? 1));
   });
 }

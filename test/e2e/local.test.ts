@@ -100,7 +100,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   });
 });
 
-describe('npm run demo', () => {
+describe('npm run examples', () => {
   it('runs every example against the demo service, passes, and leaves Toxiproxy clean', async () => {
     const { env } = await localEnv();
     const demoEnv: NodeJS.ProcessEnv = {
@@ -110,10 +110,14 @@ describe('npm run demo', () => {
       NO_COLOR: '1',
     };
     delete demoEnv.TEMPORAL_ADDRESS;
-    const demo = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), [join(PROJECT_ROOT, 'scripts/demo.ts')], {
-      cwd: await scratchDir('demo'),
-      env: demoEnv,
-    });
+    const demo = spawn(
+      join(PROJECT_ROOT, 'node_modules/.bin/tsx'),
+      [join(PROJECT_ROOT, 'scripts/examples.ts')],
+      {
+        cwd: await scratchDir('demo'),
+        env: demoEnv,
+      },
+    );
     onTestFinished(() => void demo.kill('SIGKILL'));
     let output = '';
     demo.stdout.on('data', (chunk: Buffer) => {
