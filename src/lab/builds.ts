@@ -16,6 +16,8 @@ export interface Build {
     deepHealthCheck: boolean;
   };
   loadBalancer: {
+    /** How often each target is checked. */
+    healthCheckIntervalMs: number;
     /** New targets take traffic before they pass a health check. */
     newTargetsHealthy: boolean;
     healthyThreshold: number;
@@ -46,6 +48,7 @@ export const BUILDS: Record<BuildName, Build> = {
       deepHealthCheck: true,
     },
     loadBalancer: {
+      healthCheckIntervalMs: 2_000,
       newTargetsHealthy: true,
       healthyThreshold: 1,
       unhealthyThreshold: 2,
@@ -64,6 +67,7 @@ export const BUILDS: Record<BuildName, Build> = {
       deepHealthCheck: false,
     },
     loadBalancer: {
+      healthCheckIntervalMs: 1_000,
       newTargetsHealthy: false,
       healthyThreshold: 2,
       unhealthyThreshold: 3,

@@ -25,7 +25,6 @@ interface Target {
 
 export interface LoadBalancerOptions {
   behaviour: Build['loadBalancer'];
-  healthCheckIntervalMs: number;
   healthCheckTimeoutMs: number;
   /** Where health checks go: the relay, reached through the health-checks proxy. */
   healthCheckVia: string;
@@ -61,7 +60,7 @@ export class LoadBalancer {
     this.server.keepAliveTimeout = 1_000;
     this.relay = createServer((request, response) => void this.relayCheck(request, response));
     await Promise.all([listen(this.server, port), listen(this.relay, relayPort)]);
-    this.checker = setInterval(() => void this.checkAll(), this.options.healthCheckIntervalMs);
+    this.checker = setInterval(() => void this.checkAll(), this.options.behaviour.healthCheckIntervalMs);
   }
 
   async close(): Promise<void> {

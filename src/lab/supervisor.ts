@@ -87,7 +87,6 @@ try {
 
   const loadBalancer = new LoadBalancer({
     behaviour: build.loadBalancer,
-    healthCheckIntervalMs: 1_000,
     healthCheckTimeoutMs: 500,
     healthCheckVia: `http://${proxies['health-checks']}`,
   });

@@ -1,0 +1,22 @@
+/** October 20 replayed in the lab against the fragile build: it deviates where the outage hurt. */
+import { describe, expect, it } from 'vitest';
+import { availability, replayAgainst } from '../lab-replay';
+
+describe('the October 20 replay against the fragile build', () => {
+  it('deviates in every phase where the real outage hurt, and the lab is restored after', async () => {
+    const journal = await replayAgainst('fragile', { verdict: 'deviated', exitCode: 1 });
+    // DynamoDB gone: no cache, no queue, and a deep health check empties the load balancer.
+    expect(availability(journal, 'dns-void', 'orders-read')).toBeLessThan(0.1);
+    expect(availability(journal, 'dns-void', 'orders-write')).toBeLessThan(0.1);
+    // Flapping health checks drop every target from time to time, and there is no fail-open.
+    expect(availability(journal, 'nlb-health-flapping', 'orders-read')).toBeLessThan(0.9);
+    // Lost hosts and unreachable new capacity: requests reach them until checks catch up.
+    expect(availability(journal, 'lease-collapse', 'orders-read')).toBeLessThan(0.99);
+    expect(availability(journal, 'network-backlog', 'orders-read')).toBeLessThan(0.99);
+    // With every EC2 call slower than its timeout, the autoscaler never replaces the lost instance.
+    const fleet = journal.phases
+      .find((p) => p.name === 'throttled-100')
+      ?.watch?.expectations.find((e) => e.probe === 'fleet');
+    expect(fleet?.ok).toBe(false);
+  }, 300_000); // the replay itself is about two minutes
+});
