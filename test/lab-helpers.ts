@@ -6,7 +6,7 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { expect, onTestFinished } from 'vitest';
 import type { BuildName } from '../src/lab/builds';
-import { childrenOf, isAlive, type LabInfo, labDown, labEnv, labUp } from '../src/lab/lab';
+import { isAlive, type LabInfo, labDown, labEnv, labProcesses, labUp } from '../src/lab/lab';
 import type { Journal } from '../src/report/journal';
 import { scratchDir, uniqueName, waitFor } from './helpers';
 
@@ -107,7 +107,10 @@ export function expectFaultsInTheirWindows(journal: Journal, seen: Observation[]
   expect(before.some((o) => Object.values(PHASE_FAULTS).some((active) => active(o)))).toBe(false);
 }
 
-/** No toxic, every proxy enabled, the fleet back to its size and networked. */
+/**
+ * No toxic, every proxy enabled, and the fleet back to its size: the same instances running in
+ * moto, with a process and a network in the lab, and a proxy each (no more, no fewer).
+ */
 export async function expectLabRestored(lab: LabInfo): Promise<void> {
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint: lab.endpoints.moto });
   await waitFor(
@@ -118,12 +121,35 @@ export async function expectLabRestored(lab: LabInfo): Promise<void> {
       >;
       const clean = Object.values(proxies).every((p) => p.enabled && p.toxics.length === 0);
       const answer = await ec2.send(
-        new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['orders'] }] }),
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag:app', Values: ['orders'] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+        }),
       );
-      const running = (answer.Reservations ?? [])
-        .flatMap((r) => r.Instances ?? [])
-        .filter((i) => i.State?.Name === 'running');
-      return clean && running.length === lab.size && Object.keys(proxies).length === 4 + lab.size;
+      const instances = (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+      const running = instances
+        .filter((i) => i.State?.Name === 'running')
+        .map((i) => i.InstanceId ?? '')
+        .sort();
+      const status = (await fetch(`${lab.endpoints.admin}/lab/status`).then((r) => r.json())) as {
+        fleet: { id: string; running: boolean; networked: boolean }[];
+      };
+      const serving = status.fleet
+        .filter((m) => m.running && m.networked)
+        .map((m) => m.id)
+        .sort();
+      const instanceProxies = Object.keys(proxies)
+        .filter((name) => name.startsWith('orders-'))
+        .sort();
+      return (
+        clean &&
+        instances.length === lab.size &&
+        running.length === lab.size &&
+        JSON.stringify(serving) === JSON.stringify(running) &&
+        JSON.stringify(instanceProxies) === JSON.stringify(running.map((id) => `orders-${id}`))
+      );
     },
     {
       what: 'no toxics, every proxy enabled and the fleet back to its size',
@@ -135,8 +161,9 @@ export async function expectLabRestored(lab: LabInfo): Promise<void> {
 
 /** Takes the lab down and checks that none of its processes is left. */
 export async function expectLabGone(lab: LabInfo): Promise<void> {
-  const processes = [lab.pid, ...(await childrenOf(lab))];
-  expect(processes.length).toBeGreaterThan(4 + lab.size - 1);
+  // The supervisor, Temporal, Toxiproxy, moto and every orders instance.
+  const processes = labProcesses(lab.pid);
+  expect(processes.length).toBeGreaterThanOrEqual(4 + lab.size);
   await labDown({ home: lab.home });
   await waitFor(() => processes.every((pid) => !isAlive(pid)), {
     what: 'every lab process to end',

@@ -26,12 +26,18 @@ export async function replayAgainst(
   const observer = observeLab(lab);
   const out = await scratchDir('replay');
   const runId = uniqueName(`replay-${build}`);
-  const { code, stdout } = await gameday(
-    ['run', '--local', join(PROJECT_ROOT, 'experiments/oct20/replay.yaml'), '--out', out, '--id', runId],
-    labCliEnv(lab),
-  ).done;
-  await expectLabRestored(lab);
-  const seen = await observer.stop();
+  let result: Awaited<ReturnType<typeof gameday>['done']>;
+  try {
+    result = await gameday(
+      ['run', '--local', join(PROJECT_ROOT, 'experiments/oct20/replay.yaml'), '--out', out, '--id', runId],
+      labCliEnv(lab),
+    ).done;
+    await expectLabRestored(lab);
+  } finally {
+    await observer.stop();
+  }
+  const { code, stdout } = result;
+  const seen = observer.seen;
   const journal: Journal = JSON.parse(await readFile(join(out, runId, 'journal.json'), 'utf8'));
 
   expect(journal.verdict, stdout).toBe(expected.verdict);

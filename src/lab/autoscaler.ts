@@ -6,7 +6,6 @@
 import {
   DescribeInstancesCommand,
   EC2Client,
-  type Instance,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -18,6 +17,8 @@ export interface AutoscalerOptions {
   /** The EC2 API as the autoscaler sees it: the `ec2-api` proxy in front of moto. */
   ec2Endpoint: string;
   behaviour: Build['autoscaler'];
+  /** Which instances to terminate first when scaling in. */
+  scaleInOrder: (ids: string[]) => string[];
   log: (line: string) => void;
 }
 
@@ -90,8 +91,9 @@ export class Autoscaler {
           `autoscaler: launched an instance (${instances.length + 1}/${this.options.desired})`,
         );
       } else if (instances.length > this.options.desired) {
-        const extra = newestFirst(instances).slice(0, instances.length - this.options.desired);
-        const ids = extra.map((i) => i.InstanceId ?? '');
+        const ids = this.options
+          .scaleInOrder(instances.map((i) => i.InstanceId ?? ''))
+          .slice(0, instances.length - this.options.desired);
         await this.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }), this.callOptions());
         this.metrics.terminated += ids.length;
         this.options.log(`autoscaler: terminated ${ids.join(', ')} (scale in to ${this.options.desired})`);
@@ -115,8 +117,4 @@ export class Autoscaler {
     this.metrics.calls++;
     return { abortSignal: AbortSignal.timeout(this.options.behaviour.callTimeoutMs) };
   }
-}
-
-function newestFirst(instances: Instance[]): Instance[] {
-  return [...instances].sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
 }

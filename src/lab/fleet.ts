@@ -3,16 +3,16 @@
  * and one that is not has none, reconciled continuously. This is the lab's hypervisor, so it
  * reads EC2 directly, not through the `ec2-api` proxy that the autoscaler's calls go through.
  *
- * Each process gets its own ingress, a Toxiproxy proxy, created disabled: a new instance has no
- * network until the network manager (reached through the `network-manager` proxy) has propagated
- * its state, as on October 20 when that propagation fell hours behind.
+ * Each instance has its own ingress, a Toxiproxy proxy whose address stays the instance's for
+ * its whole life (as an instance keeps its IP while stopped). A (re)started instance's ingress
+ * stays closed until the network manager (through the `network-manager` proxy) has propagated its
+ * network, as on October 20 when that propagation fell hours behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { PROJECT_ROOT } from '../tools';
 import type { BuildName } from './builds';
 import type { LoadBalancer } from './load-balancer';
-import { freePort } from './ports';
 
 export interface FleetOptions {
   build: BuildName;
@@ -28,15 +28,21 @@ export interface FleetOptions {
 
 interface Member {
   id: string;
-  process: ChildProcess;
-  port: number;
+  /** host:port of its ingress proxy, kept while the instance exists. */
+  ingress: string;
   proxy: string;
-  listen: string;
+  process: ChildProcess | null;
+  /** host:port the instance's process listens on, once it has one. */
+  upstream: string;
+  startedAt: number;
   networked: boolean;
 }
 
 export const ORDERS_TAG = { Key: 'app', Value: 'orders' };
 const RECONCILE_EVERY_MS = 200;
+const CALL_TIMEOUT_MS = 5_000;
+/** Where a stopped instance's ingress leads: nothing listens there, so connections are refused. */
+const NOWHERE = '127.0.0.1:1';
 
 export class Fleet {
   private readonly members = new Map<string, Member>();
@@ -58,17 +64,14 @@ export class Fleet {
     this.timer = setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS);
   }
 
-  /** The processes this fleet runs, for `lab status` and for making sure none is left. */
-  pids(): number[] {
-    return [...this.members.values()].flatMap((m) => (m.process.pid ? [m.process.pid] : []));
-  }
-
   snapshot() {
-    return [...this.members.values()].map(({ id, port, proxy, networked }) => ({
+    return [...this.members.values()].map(({ id, ingress, proxy, process, networked, startedAt }) => ({
       id,
-      port,
+      ingress,
       proxy,
+      running: process !== null,
       networked,
+      startedAt,
     }));
   }
 
@@ -76,36 +79,28 @@ export class Fleet {
     this.running = false;
     clearInterval(this.timer);
     while (this.busy) await new Promise((resolve) => setTimeout(resolve, 20));
-    await Promise.all([...this.members.keys()].map((id) => this.remove(id)));
+    await Promise.all([...this.members.values()].map((m) => this.halt(m)));
   }
 
   private async reconcile(): Promise<void> {
     if (this.busy || !this.running) return;
     this.busy = true;
     try {
-      const answer = await this.ec2.send(
-        new DescribeInstancesCommand({
-          Filters: [{ Name: `tag:${ORDERS_TAG.Key}`, Values: [ORDERS_TAG.Value] }],
-        }),
-      );
       const states = new Map(
-        (answer.Reservations ?? [])
-          .flatMap((r) => r.Instances ?? [])
-          .map((i) => [i.InstanceId ?? '', i.State?.Name ?? 'unknown']),
+        (await this.describe()).map((i) => [i.InstanceId ?? '', i.State?.Name ?? 'unknown']),
       );
       for (const [id, state] of states) {
-        if (state === 'running' && !this.members.has(id)) await this.add(id);
+        const member = this.members.get(id);
+        if (state === 'running' && !member?.process) await this.boot(id, member);
       }
-      for (const id of [...this.members.keys()]) {
-        const state = states.get(id);
-        if (state !== 'running') {
-          await this.remove(id);
-          // A stopped instance stays in the load balancer's target group, failing its checks; a
-          // terminated one is deregistered, as an Auto Scaling group detaches what it terminates.
-          if (state !== 'stopped' && state !== 'stopping') this.options.loadBalancer.deregister(id);
-        }
+      for (const member of [...this.members.values()]) {
+        const state = states.get(member.id) ?? 'terminated';
+        if (state !== 'running' && member.process) await this.halt(member);
+        if (state === 'terminated' || state === 'shutting-down') await this.forget(member);
       }
-      await Promise.all([...this.members.values()].filter((m) => !m.networked).map((m) => this.propagate(m)));
+      await Promise.all(
+        [...this.members.values()].filter((m) => m.process && !m.networked).map((m) => this.propagate(m)),
+      );
     } catch (error) {
       this.options.log(`fleet: reconcile failed: ${(error as Error).message}`);
     } finally {
@@ -113,30 +108,80 @@ export class Fleet {
     }
   }
 
-  private async add(id: string): Promise<void> {
-    const port = await freePort();
+  /** The orders instances that exist (not terminated), every page of them. */
+  private async describe(): Promise<Instance[]> {
+    const instances: Instance[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: `tag:${ORDERS_TAG.Key}`, Values: [ORDERS_TAG.Value] },
+            {
+              Name: 'instance-state-name',
+              Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'],
+            },
+          ],
+          NextToken,
+        }),
+        { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
+      );
+      instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return instances;
+  }
+
+  /** Starts the instance's process; its ingress opens once the network manager has answered. */
+  private async boot(id: string, known: Member | undefined): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/lab/orders-instance.ts'], {
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,
-        PORT: String(port),
         INSTANCE_ID: id,
         BUILD: this.options.build,
         DYNAMODB_ENDPOINT: this.options.dynamodbEndpoint,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // The IPC channel tells the instance its port is bound, and closes if this process dies.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    const listen = `127.0.0.1:${await freePort()}`;
-    const proxy = `orders-${id}`;
-    await this.toxiproxy('POST', '/proxies', {
-      name: proxy,
-      listen,
-      upstream: `127.0.0.1:${port}`,
-      enabled: false,
+    let port: number;
+    try {
+      port = await boundPort(child);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    const upstream = `127.0.0.1:${port}`;
+    let member = known;
+    if (!member) {
+      // Enabled from the start so Toxiproxy binds a port now and keeps it; until the network
+      // manager answers, the ingress leads nowhere.
+      const proxy = `orders-${id}`;
+      const created = (await this.toxiproxy('POST', '/proxies', {
+        name: proxy,
+        listen: '127.0.0.1:0',
+        upstream: NOWHERE,
+        enabled: true,
+      })) as { listen: string };
+      member = {
+        id,
+        ingress: created.listen,
+        proxy,
+        process: null,
+        upstream,
+        startedAt: 0,
+        networked: false,
+      };
+      this.members.set(id, member);
+      this.options.loadBalancer.register(id, created.listen);
+    }
+    Object.assign(member, { process: child, upstream, startedAt: Date.now(), networked: false });
+    const booted = member;
+    child.once('exit', () => {
+      if (booted.process === child) Object.assign(booted, { process: null, networked: false });
     });
-    this.members.set(id, { id, process: child, port, proxy, listen, networked: false });
-    this.options.loadBalancer.register(id, listen);
-    this.options.log(`fleet: ${id} started on ${port}, ingress ${listen} waiting for its network`);
+    this.options.log(`fleet: ${id} started on ${port}, ingress ${member.ingress} waiting for its network`);
   }
 
   /** Asks the network manager for the instance's network; its ingress opens only when it answers. */
@@ -148,7 +193,7 @@ export class Fleet {
       });
       await answer.arrayBuffer();
       if (!answer.ok) return;
-      await this.toxiproxy('POST', `/proxies/${member.proxy}`, { enabled: true });
+      await this.toxiproxy('POST', `/proxies/${member.proxy}`, { upstream: member.upstream, enabled: true });
       member.networked = true;
       this.options.log(`fleet: ${member.id} has its network`);
     } catch {
@@ -156,29 +201,58 @@ export class Fleet {
     }
   }
 
-  private async remove(id: string): Promise<void> {
-    const member = this.members.get(id);
-    if (!member) return;
-    this.members.delete(id);
-    await stopChild(member.process);
-    await this.toxiproxy('DELETE', `/proxies/${member.proxy}`).catch(() => undefined);
-    this.options.log(`fleet: ${id} stopped`);
+  /** A stopped instance: its process ends, its ingress stays but leads nowhere. */
+  private async halt(member: Member): Promise<void> {
+    const child = member.process;
+    Object.assign(member, { process: null, networked: false });
+    if (child) await stopChild(child);
+    await this.toxiproxy('POST', `/proxies/${member.proxy}`, { upstream: NOWHERE, enabled: true }).catch(
+      () => undefined,
+    );
+    this.options.log(`fleet: ${member.id} stopped`);
   }
 
-  private async toxiproxy(method: string, path: string, body?: unknown): Promise<void> {
+  /** A terminated instance: its ingress goes, and the load balancer forgets it (as an ASG detaches it). */
+  private async forget(member: Member): Promise<void> {
+    this.members.delete(member.id);
+    this.options.loadBalancer.deregister(member.id);
+    await this.toxiproxy('DELETE', `/proxies/${member.proxy}`).catch(() => undefined);
+    this.options.log(`fleet: ${member.id} terminated`);
+  }
+
+  private async toxiproxy(method: string, path: string, body?: unknown): Promise<unknown> {
     const answer = await fetch(`${this.options.toxiproxyUrl}${path}`, {
       method,
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
-    await answer.arrayBuffer();
-    if (!answer.ok && answer.status !== 404) throw new Error(`toxiproxy ${method} ${path}: ${answer.status}`);
+    const text = await answer.text();
+    if (!answer.ok && answer.status !== 404)
+      throw new Error(`toxiproxy ${method} ${path}: ${answer.status} ${text}`);
+    return text ? JSON.parse(text) : null;
   }
+}
+
+/** The port an instance bound (it listens on port 0 and says which): no window for another to take it. */
+function boundPort(child: ChildProcess, timeoutMs = 20_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the orders instance did not start in time')), timeoutMs);
+    child.once('message', (message: { port?: number }) => {
+      clearTimeout(timer);
+      if (message.port) resolve(message.port);
+      else reject(new Error('the orders instance reported no port'));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the orders instance exited with ${code} before listening`));
+    });
+  });
 }
 
 export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3_000);
     child.once('exit', () => {
       clearTimeout(kill);
       resolve();

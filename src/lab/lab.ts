@@ -2,9 +2,9 @@
  * Starting, stopping and reading the October 20 lab from outside: `gameday lab up|down|status|env`,
  * the demo and the tests. The lab itself is src/lab/supervisor.ts, run as a detached process.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../tools';
 import type { BuildName } from './builds';
@@ -33,9 +33,12 @@ export async function labUp(
   options: { home?: string; build?: BuildName; size?: number; timeoutMs?: number } = {},
 ): Promise<LabInfo> {
   const home = resolve(options.home ?? DEFAULT_LAB_HOME);
-  const running = await readLab(home);
-  if (running && isAlive(running.pid))
-    throw new LabError(`a lab is already up in ${home} (pid ${running.pid}); gameday lab down first`);
+  const previous = await supervisorPid(home);
+  if (previous && isLabProcess(previous)) {
+    throw new LabError(`a lab is already up in ${home} (pid ${previous}); gameday lab down first`);
+  }
+  // What a lab that died without cleaning up (SIGKILL, a reboot) left there goes first.
+  if (previous) await labDown({ home });
   await mkdir(home, { recursive: true });
   const logFile = join(home, 'lab.log');
   const out = openSync(logFile, 'a');
@@ -60,39 +63,84 @@ export async function labUp(
     const info = await readLab(home);
     if (info && info.pid === child.pid) return info;
     if (child.exitCode !== null || !isAlive(child.pid ?? -1)) {
+      await labDown({ home });
       throw new LabError(`the lab did not start; its log says:\n${(await tail(logFile)).trim()}`);
     }
     if (Date.now() > deadline) {
-      process.kill(child.pid ?? -1, 'SIGTERM');
+      await labDown({ home });
       throw new LabError(`the lab was not ready in time; its log is ${logFile}`);
     }
     await new Promise((done) => setTimeout(done, 200));
   }
 }
 
-/** Stops the lab and makes sure none of its processes is left; returns the pids it had to kill. */
+/**
+ * Stops the lab and makes sure none of its processes is left; returns the pids it had to kill.
+ * The supervisor leads a process group of its own, which its servers and instances share, so
+ * whatever is left is found by group, even after the supervisor itself was killed.
+ */
 export async function labDown(
   options: { home?: string } = {},
 ): Promise<{ stopped: boolean; killed: number[] }> {
   const home = resolve(options.home ?? DEFAULT_LAB_HOME);
-  const info = await readLab(home);
-  if (!info) return { stopped: false, killed: [] };
-  const children = await childrenOf(info);
-  if (isAlive(info.pid)) {
-    process.kill(info.pid, 'SIGTERM');
+  const pid = await supervisorPid(home);
+  if (!pid) return { stopped: false, killed: [] };
+  if (isLabProcess(pid)) {
+    process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 30_000;
-    while (isAlive(info.pid) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
   }
   const killed: number[] = [];
-  for (const pid of [info.pid, ...children]) {
-    if (isAlive(pid)) {
-      process.kill(pid, 'SIGKILL');
-      killed.push(pid);
-    }
+  for (const left of labProcesses(pid)) {
+    if (!isAlive(left)) continue;
+    process.kill(left, 'SIGKILL');
+    killed.push(left);
   }
-  const { rm } = await import('node:fs/promises');
   await rm(join(home, 'lab.json'), { force: true });
+  await rm(join(home, 'lab.pid'), { force: true });
   return { stopped: true, killed };
+}
+
+/** The supervisor's pid, from lab.json, or from lab.pid for a lab that never got ready. */
+async function supervisorPid(home: string): Promise<number | null> {
+  const info = await readLab(home);
+  if (info) return info.pid;
+  try {
+    return Number((await readFile(join(home, 'lab.pid'), 'utf8')).trim()) || null;
+  } catch {
+    return null;
+  }
+}
+
+const LAB_PROGRAMS =
+  /src\/lab\/(supervisor|orders-instance)\.ts|toxiproxy-server|moto_server|temporal server start-dev/;
+
+/**
+ * The processes of the lab whose supervisor was `pid`: its process group, and only programs a lab
+ * runs (after a reboot, the numbers may belong to someone else).
+ */
+export function labProcesses(pid: number): number[] {
+  try {
+    const listed = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' });
+    return listed
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+      .filter(
+        (m): m is RegExpExecArray => m !== null && Number(m[2]) === pid && LAB_PROGRAMS.test(m[3] ?? ''),
+      )
+      .map((m) => Number(m[1]));
+  } catch {
+    return [];
+  }
+}
+
+function isLabProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return LAB_PROGRAMS.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+  } catch {
+    return true; // no /proc: trust the pid file
+  }
 }
 
 export async function readLab(home: string = DEFAULT_LAB_HOME): Promise<LabInfo | null> {
@@ -121,24 +169,6 @@ export function labEnv(info: LabInfo): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: 'lab',
     GAMEDAY_LAB_ORDERS: info.endpoints.orders,
   };
-}
-
-/** Every process the lab runs: the servers, and each orders instance (children of the supervisor). */
-export async function childrenOf(info: LabInfo): Promise<number[]> {
-  const pids = [info.pids.temporal, info.pids.toxiproxy, info.pids.moto];
-  try {
-    const { execFileSync } = await import('node:child_process');
-    const listed = execFileSync('ps', ['-o', 'pid=', '--ppid', String(info.pid)], { encoding: 'utf8' });
-    pids.push(
-      ...listed
-        .split('\n')
-        .map((line) => Number(line.trim()))
-        .filter((pid) => pid > 0),
-    );
-  } catch {
-    // no children, or no ps: the known servers are enough
-  }
-  return [...new Set(pids)].filter((pid) => pid > 0);
 }
 
 export function isAlive(pid: number): boolean {

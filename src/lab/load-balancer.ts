@@ -26,8 +26,6 @@ interface Target {
 export interface LoadBalancerOptions {
   behaviour: Build['loadBalancer'];
   healthCheckTimeoutMs: number;
-  /** Where health checks go: the relay, reached through the health-checks proxy. */
-  healthCheckVia: string;
 }
 
 export class LoadBalancer {
@@ -36,6 +34,8 @@ export class LoadBalancer {
   private checker: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private relay: Server | undefined;
+  /** Where health checks go: the relay, reached through the health-checks proxy. */
+  private healthCheckVia = '';
 
   constructor(private readonly options: LoadBalancerOptions) {}
 
@@ -55,11 +55,17 @@ export class LoadBalancer {
     return [...this.targets.values()].map(({ id, address, healthy }) => ({ id, address, healthy }));
   }
 
-  async listen(port: number, relayPort: number): Promise<void> {
+  /** Listens (on ports the system picks) for traffic and for the health-check relay. */
+  async listen(): Promise<{ port: number; relayPort: number }> {
     this.server = createServer((request, response) => void this.route(request, response));
     this.server.keepAliveTimeout = 1_000;
     this.relay = createServer((request, response) => void this.relayCheck(request, response));
-    await Promise.all([listen(this.server, port), listen(this.relay, relayPort)]);
+    const [port, relayPort] = await Promise.all([listen(this.server), listen(this.relay)]);
+    return { port, relayPort };
+  }
+
+  startHealthChecks(via: string): void {
+    this.healthCheckVia = via;
     this.checker = setInterval(() => void this.checkAll(), this.options.behaviour.healthCheckIntervalMs);
   }
 
@@ -112,7 +118,7 @@ export class LoadBalancer {
 
   /** One check on a connection of its own, as a load balancer's health checker does. */
   private check(id: string): Promise<boolean> {
-    const via = new URL(this.options.healthCheckVia);
+    const via = new URL(this.healthCheckVia);
     return new Promise((resolve) => {
       const check = httpGet(
         {
@@ -193,10 +199,10 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function listen(server: Server, port: number): Promise<void> {
+function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
   });
 }
 

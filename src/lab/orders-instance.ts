@@ -19,7 +19,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BUILDS, isBuildName } from './builds';
 
-const port = Number(process.env.PORT);
 const instanceId = process.env.INSTANCE_ID ?? 'unknown';
 const table = process.env.ORDERS_TABLE ?? 'orders';
 const buildName = process.env.BUILD ?? 'fragile';
@@ -77,8 +76,11 @@ async function createOrder(request: IncomingMessage, response: ServerResponse): 
     await putOrder(order);
     cache.set(order.id, order);
     return send(response, 201, { id: order.id });
-  } catch {
-    if (!build.writeQueue) return send(response, 503, { error: 'orders store unavailable' });
+  } catch (error) {
+    // Only a DynamoDB that did not answer is worth queueing for; a refusal would be refused again.
+    const answered =
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;
+    if (!build.writeQueue || answered) return send(response, 503, { error: 'orders store unavailable' });
     queue.push(order);
     cache.set(order.id, order);
     return send(response, 202, { id: order.id, queued: true });
@@ -125,31 +127,40 @@ async function health(response: ServerResponse): Promise<void> {
   }
 }
 
-/** Queued writes go to DynamoDB as soon as it answers again, oldest first. */
-async function flushQueue(): Promise<void> {
-  while (queue.length > 0) {
-    const next = queue[0] as Order;
+/** Queued writes go to DynamoDB as soon as it answers again, oldest first, one flush at a time. */
+let flushing: Promise<void> | null = null;
+function flushQueue(): Promise<void> {
+  flushing ??= (async () => {
     try {
-      await putOrder(next);
-      queue.shift();
+      while (queue.length > 0) {
+        await putOrder(queue[0] as Order);
+        queue.shift();
+      }
     } catch {
-      return;
+      // DynamoDB is still away: the next flush tries again.
+    } finally {
+      flushing = null;
     }
-  }
+  })();
+  return flushing;
 }
 setInterval(() => void flushQueue(), 500).unref();
 
-/** A cache that can serve stale reads is warmed at start, so every instance holds the hot orders. */
+/** The orders every instance is asked for most; a cache that serves stale reads holds them from the start. */
+const HOT_ORDERS = ['seed-1'];
+
 async function warmCache(): Promise<void> {
-  for (;;) {
-    try {
-      const answer = await withDynamo((abortSignal) =>
-        dynamo.send(new ScanCommand({ TableName: table, Limit: 100 }), { abortSignal }),
-      );
-      for (const item of answer.Items ?? []) cache.set(item.id?.S ?? '', toOrder(item));
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const id of HOT_ORDERS) {
+    for (;;) {
+      try {
+        const answer = await withDynamo((abortSignal) =>
+          dynamo.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } } }), { abortSignal }),
+        );
+        if (answer.Item) cache.set(id, toOrder(answer.Item));
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
   }
 }
@@ -170,24 +181,22 @@ const server = createServer((request, response) => {
   handled.catch(() => send(response, 500, { error: 'internal error' }));
 });
 server.keepAliveTimeout = 1_000;
-server.listen(port, '127.0.0.1', () =>
-  process.stdout.write(`orders ${instanceId} (${buildName}) on ${port}\n`),
-);
+// Port 0: the system picks a free port and the fleet learns it from us, so none can take it first.
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as { port: number };
+  process.send?.({ port });
+});
 
-// If the lab's supervisor dies (even by SIGKILL), its instances go with it: no process is left.
-const supervisor = process.ppid;
-setInterval(() => {
-  try {
-    process.kill(supervisor, 0);
-  } catch {
-    process.exit(0);
-  }
-}, 1_000).unref();
+// If the lab's supervisor dies (even by SIGKILL), the IPC channel closes and the instance goes too.
+process.on('disconnect', () => process.exit(0));
 
-// The fleet stops an instance with SIGTERM: answer what is in flight, then go.
+// The fleet stops an instance with SIGTERM: stop taking requests, write what was queued (briefly:
+// the instance is going away), then go.
 process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
+  server.close();
+  server.closeIdleConnections();
+  const deadline = new Promise((resolve) => setTimeout(resolve, 1_500));
+  void Promise.race([flushQueue(), deadline]).then(() => process.exit(0));
 });
 
 function send(

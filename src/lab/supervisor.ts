@@ -52,32 +52,43 @@ async function shutdown(code: number): Promise<never> {
     log('lab: stopping');
     for (const stop of stopping.reverse()) await stop().catch((error) => log(`lab: ${error}`));
     await rm(join(home, 'lab.json'), { force: true });
+    await rm(join(home, 'lab.pid'), { force: true });
     log('lab: stopped');
   }
   process.exit(code);
 }
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGINT', () => void shutdown(0));
+process.on('uncaughtException', (error) => {
+  log(`lab: ${error.stack ?? error}`);
+  void shutdown(1);
+});
 
 try {
   await mkdir(home, { recursive: true });
+  // Before anything starts: `lab down` can find this lab's processes even if it never gets ready.
+  await writeFile(join(home, 'lab.pid'), `${process.pid}\n`);
+  // Each server's stop is kept as soon as it runs, so a failure half way leaves none behind.
+  const started = <T extends { stop(): Promise<void> }>(server: T): T => {
+    stopping.push(() => server.stop());
+    return server;
+  };
   const [temporal, toxiproxy, moto, dynamo] = await Promise.all([
-    freePort().then((port) => startDevServer({ port })),
-    freePort().then((port) => startToxiproxy(port)),
-    freePort().then((port) => startMoto(port)),
-    freePort().then((port) => startDynalite(port)),
+    onAFreePort((port) => startDevServer({ port })).then(started),
+    onAFreePort((port) => startToxiproxy(port)).then(started),
+    onAFreePort((port) => startMoto(port)).then(started),
+    onAFreePort((port) => startDynalite(port)).then(started),
   ]);
-  stopping.push(temporal.stop, toxiproxy.stop, moto.stop, dynamo.stop);
 
   await seedOrders(dynamo.url);
 
   // The network manager: new instances get their network when it answers.
-  const networkManager = await serve(await freePort(), (_request, response) =>
-    response.writeHead(200).end('propagated'),
-  );
+  const networkManager = await serve((_request, response) => response.writeHead(200).end('propagated'));
   stopping.push(() => close(networkManager.server));
 
-  const [lbPort, relayPort] = await Promise.all([freePort(), freePort()]);
+  const loadBalancer = new LoadBalancer({ behaviour: build.loadBalancer, healthCheckTimeoutMs: 500 });
+  const { port: lbPort, relayPort } = await loadBalancer.listen();
+  stopping.push(() => loadBalancer.close());
   const proxies = {
     dynamodb: await proxy(toxiproxy.url, 'dynamodb', dynamo.url),
     'ec2-api': await proxy(toxiproxy.url, 'ec2-api', moto.url),
@@ -85,13 +96,7 @@ try {
     'health-checks': await proxy(toxiproxy.url, 'health-checks', `http://127.0.0.1:${relayPort}`),
   };
 
-  const loadBalancer = new LoadBalancer({
-    behaviour: build.loadBalancer,
-    healthCheckTimeoutMs: 500,
-    healthCheckVia: `http://${proxies['health-checks']}`,
-  });
-  await loadBalancer.listen(lbPort, relayPort);
-  stopping.push(() => loadBalancer.close());
+  loadBalancer.startHealthChecks(`http://${proxies['health-checks']}`);
 
   const fleet = new Fleet({
     build: buildName,
@@ -109,12 +114,21 @@ try {
     desired: size,
     ec2Endpoint: `http://${proxies['ec2-api']}`,
     behaviour: build.autoscaler,
+    // Scale in what serves least: no process or no network yet, then the most recently started.
+    scaleInOrder: (ids) => {
+      const members = new Map(fleet.snapshot().map((m) => [m.id, m]));
+      const serving = (id: string) => (members.get(id)?.networked ? 1 : 0);
+      return [...ids].sort(
+        (a, b) =>
+          serving(a) - serving(b) || (members.get(b)?.startedAt ?? 0) - (members.get(a)?.startedAt ?? 0),
+      );
+    },
     log,
   });
   autoscaler.start();
   stopping.push(async () => autoscaler.stop());
 
-  const admin = await serve(await freePort(), (request, response) => {
+  const admin = await serve((request, response) => {
     if (request.url === '/lab/status') {
       const status = {
         build: buildName,
@@ -130,14 +144,11 @@ try {
   });
   stopping.push(() => close(admin.server));
 
-  // Ready when the whole fleet is up, networked and healthy behind the load balancer.
+  // Ready when the whole fleet answers through its ingress and the load balancer counts it healthy.
   const deadline = Date.now() + 90_000;
-  while (
-    loadBalancer.snapshot().filter((t) => t.healthy).length < size ||
-    fleet.snapshot().some((m) => !m.networked)
-  ) {
+  while (!(await fleetServes(fleet, loadBalancer, size))) {
     if (Date.now() > deadline) throw new Error(`the fleet did not reach ${size} healthy instances in 90s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
   const info: LabInfo = {
@@ -188,24 +199,64 @@ async function seedOrders(endpoint: string): Promise<void> {
   }
 }
 
+/** A lab proxy on a port Toxiproxy picks; returns where it listens. */
 async function proxy(toxiproxyUrl: string, name: string, upstreamUrl: string): Promise<string> {
   const upstream = new URL(upstreamUrl);
-  const listen = `127.0.0.1:${await freePort()}`;
   const answer = await fetch(`${toxiproxyUrl}/proxies`, {
     method: 'POST',
-    body: JSON.stringify({ name, listen, upstream: `${upstream.hostname}:${upstream.port}`, enabled: true }),
+    body: JSON.stringify({
+      name,
+      listen: '127.0.0.1:0',
+      upstream: `${upstream.hostname}:${upstream.port}`,
+      enabled: true,
+    }),
   });
   if (!answer.ok) throw new Error(`creating proxy ${name}: ${answer.status} ${await answer.text()}`);
-  return listen;
+  return ((await answer.json()) as { listen: string }).listen;
 }
 
-async function serve(
-  port: number,
-  handler: Parameters<typeof createServer>[1],
-): Promise<{ server: Server; url: string }> {
+/** A small HTTP server on a port the system picks (so no other process can take it first). */
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${port}` };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+/**
+ * Servers that take their port as an argument (Temporal, moto, Toxiproxy, dynalite) get one that
+ * was free a moment ago; if another process took it in between, they get another.
+ */
+async function onAFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      log(`lab: a server did not start (${(error as Error).message.split('\n')[0]}); trying another port`);
+    }
+  }
+}
+
+async function fleetServes(fleet: Fleet, loadBalancer: LoadBalancer, size: number): Promise<boolean> {
+  const members = fleet.snapshot().filter((m) => m.running && m.networked);
+  const healthy = new Set(
+    loadBalancer
+      .snapshot()
+      .filter((t) => t.healthy)
+      .map((t) => t.id),
+  );
+  if (members.length < size || members.some((m) => !healthy.has(m.id))) return false;
+  const answers = await Promise.all(
+    members.map((m) =>
+      fetch(`http://${m.ingress}/health`, { signal: AbortSignal.timeout(1_000) })
+        .then((r) => r.ok)
+        .catch(() => false),
+    ),
+  );
+  return answers.every(Boolean);
 }
 
 function close(server: Server): Promise<void> {

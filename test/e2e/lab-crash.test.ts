@@ -5,8 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/report/journal';
+import { readRun } from '../../src/temporal/run-status';
 import { PROJECT_ROOT } from '../../src/tools';
 import { type CliProcess, gameday, scratchDir, uniqueName, waitFor } from '../helpers';
 import { expectLabGone, expectLabRestored, labCliEnv, startLab } from '../lab-helpers';
@@ -30,15 +32,20 @@ describe('the lab with its worker killed during the EC2 phase', () => {
       ['run', join(PROJECT_ROOT, 'experiments/oct20/ec2-launch-failures.yaml'), '--out', out, '--id', runId],
       env,
     );
+    // Mid-phase for real: both faults in place and the watch running (it has heartbeated).
+    const client = new Client({ connection: await Connection.connect({ address: lab.endpoints.temporal }) });
     await waitFor(
       async () => {
-        const answer = await ec2.send(
-          new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['stopped'] }] }),
-        );
-        return (answer.Reservations ?? []).length > 0;
+        const view = await readRun(client, runId);
+        return view.state === 'running' && view.status.stage === 'watching' && view.live.length > 0;
       },
-      { what: 'an orders instance to be stopped', timeoutMs: 60_000 },
+      { what: 'the phase to be watched', timeoutMs: 60_000 },
     );
+    await client.connection.close();
+    const answer = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['stopped'] }] }),
+    );
+    expect((answer.Reservations ?? []).length).toBe(1);
     const proxies = (await fetch(`${lab.endpoints.toxiproxy}/proxies`).then((r) => r.json())) as Record<
       string,
       { toxics: unknown[] }
