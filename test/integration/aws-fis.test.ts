@@ -4,7 +4,7 @@
  */
 import { CreateExperimentTemplateCommand, FisClient, StopExperimentCommand } from '@aws-sdk/client-fis';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { injectFis, revertFis } from '../../activities/faults/aws-fis';
 import { parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
@@ -12,6 +12,7 @@ import type { ExperimentInput } from '../../src/experiment/schema';
 import { type MotoServer, setMotoTransition, startMoto } from '../../src/lab/moto-server';
 import { freePort } from '../../src/lab/ports';
 import type { FisHandle } from '../../src/report/journal';
+import { readRun } from '../../src/temporal/run-status';
 import { statusQuery } from '../../workflows/messages';
 import { fisExperiments, fisTemplates, MOTO_ACCOUNT, REGION } from '../aws-helpers';
 import {
@@ -108,7 +109,12 @@ describe('the awsFis fault', () => {
   });
 
   it('records an experiment that FIS reports stopped before the phase ends', async () => {
-    const { handle } = await startExperiment(client, fisExperiment('6s', { template }), taskQueue);
+    // Each FIS state lasts longer here, so the watch's heartbeat can show `running` before the stop.
+    await setMotoTransition(moto.url, 'fis::experiment', { progression: 'time', seconds: 5 });
+    onTestFinished(() =>
+      setMotoTransition(moto.url, 'fis::experiment', { progression: 'time', seconds: STEP_SECONDS }),
+    );
+    const { handle } = await startExperiment(client, fisExperiment('8s', { template }), taskQueue);
     const injected = await waitFor(
       async () => {
         const fault = (await handle.query(statusQuery)).faults[0];
@@ -119,6 +125,14 @@ describe('the awsFis fault', () => {
       { what: 'the experiment to run' },
     );
     const running = { id: injected.experimentId ?? '' };
+    // Only once the watch has seen it running: the journal should show the whole story.
+    await waitFor(
+      async () => {
+        const view = await readRun(client, handle.workflowId);
+        return view.state === 'running' && view.fis.some((o) => o.states.some((s) => s.status === 'running'));
+      },
+      { what: 'the watch to see the experiment running' },
+    );
     // Someone stops it in the console, or one of its stop conditions fires.
     await new FisClient({ region: REGION, endpoint: moto.url }).send(
       new StopExperimentCommand({ id: running.id }),
