@@ -1,27 +1,14 @@
-/** Writes a finished run's journal and its plain Markdown report to `<out>/<runId>/`. */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+/** Writes a finished run's journal and its reports to `<out>/<runId>/`. */
 import { Journal } from '../src/report/journal';
-import { renderMarkdown } from '../src/report/markdown';
+import { REPORT_FORMATS, type ReportFormat, type WrittenReports, writeReports } from '../src/report/write';
 
-export interface WrittenJournal {
-  journalPath: string;
-  reportPath: string;
-}
+export type WrittenJournal = WrittenReports;
 
-export async function writeJournal(input: { outDir: string; journal: Journal }): Promise<WrittenJournal> {
-  const journal = Journal.parse(input.journal);
-  await mkdir(input.outDir, { recursive: true });
-  const journalPath = join(input.outDir, 'journal.json');
-  const reportPath = join(input.outDir, 'report.md');
-  await writeAtomically(journalPath, `${JSON.stringify(journal, null, 2)}\n`);
-  await writeAtomically(reportPath, renderMarkdown(journal));
-  return { journalPath, reportPath };
-}
-
-/** A reader never sees half a journal: write beside it, then rename over it. */
-async function writeAtomically(path: string, content: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, path);
+export async function writeJournal(input: {
+  outDir: string;
+  journal: Journal;
+  /** Absent in runs planned before reports could be chosen: all of them. */
+  formats?: ReportFormat[];
+}): Promise<WrittenJournal> {
+  return writeReports(input.outDir, Journal.parse(input.journal), input.formats ?? [...REPORT_FORMATS]);
 }

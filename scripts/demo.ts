@@ -30,7 +30,7 @@ for (const build of ['fragile', 'hardened'] as const) {
     outcomes.push({
       build,
       journal: JSON.parse(await readFile(journalPath, 'utf8')),
-      report: join(OUT, runId, 'report.md'),
+      report: join(OUT, runId, 'report.html'),
     });
   } finally {
     const { killed } = await labDown();
@@ -55,6 +55,7 @@ for (const { build, journal, report } of outcomes) {
   const recovered = journal.recovery.recoveredAfterMs;
   console.log(`  recovered ${recovered === null ? 'NOT in time' : `${recovered}ms after rollback`}`);
   console.log(`  report: ${report}`);
+  console.log(`  junit:  ${join(report, '..', 'junit.xml')}`);
 }
 const asExpected = outcomes.every(({ build, journal }) => journal.verdict === EXPECTED[build]);
 process.exitCode = asExpected ? 0 : 1;

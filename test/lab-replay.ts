@@ -2,13 +2,16 @@
  * The October 20 replay against one build of the lab, end to end: the verdict, every phase's fault
  * seen on the servers inside its window, and the lab restored and then gone.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { BuildName } from '../src/lab/builds';
 import type { Journal } from '../src/report/journal';
+import { timelineOf } from '../src/report/timeline';
 import { PROJECT_ROOT } from '../src/tools';
+import { openReport } from './browser';
 import { gameday, scratchDir, uniqueName } from './helpers';
+import { expectValidJunit } from './junit-schema';
 import {
   expectFaultsInTheirWindows,
   expectLabGone,
@@ -21,7 +24,7 @@ import {
 export async function replayAgainst(
   build: BuildName,
   expected: { verdict: string; exitCode: number },
-): Promise<Journal> {
+): Promise<{ journal: Journal; runDir: string }> {
   const lab = await startLab(build);
   const observer = observeLab(lab);
   const out = await scratchDir('replay');
@@ -54,7 +57,7 @@ export async function replayAgainst(
   expectFaultsInTheirWindows(journal, seen);
   expect(journal.faults.every((f) => f.status === 'reverted')).toBe(true);
   await expectLabGone(lab);
-  return journal;
+  return { journal, runDir: join(out, runId) };
 }
 
 /** The orders API's availability in a phase: the share of reads (or writes) that succeeded. */
@@ -64,4 +67,53 @@ export function availability(journal: Journal, phase: string, probe: 'orders-rea
     ?.watch?.expectations.find((e) => e.probe === probe);
   if (!check) throw new Error(`no ${probe} figures for ${phase}`);
   return 1 - check.summary.errorRate;
+}
+
+/**
+ * The reports the run wrote, as their readers get them: the HTML in real Chromium (no console
+ * errors, no request beyond the file, a chart pair per probe with a band per phase), the JUnit
+ * valid for CI tools, and hostile journal text shown literally.
+ */
+export async function expectReportsRead(journal: Journal, runDir: string, build: BuildName): Promise<void> {
+  const report = await openReport(join(runDir, 'report.html'));
+  try {
+    const probes = new Set(timelineOf(journal).probes.map((p) => p.probe));
+    expect(await report.page.locator('.banner .verdict').textContent()).toBe(journal.verdict.toUpperCase());
+    expect(await report.page.locator('figure.probe-timeline').count()).toBe(probes.size);
+    const charts = report.page.locator('svg.chart');
+    expect(await charts.count()).toBe(2 * probes.size);
+    const injected = journal.faults.filter((f) => f.injectedAt !== undefined).length;
+    for (const chart of await charts.all()) {
+      expect(await chart.locator('.phase-band').count()).toBe(journal.phases.length);
+      expect(await chart.locator('.fault-window').count()).toBe(injected);
+      expect(await chart.locator('.series path').count()).toBeGreaterThan(0);
+    }
+    await report.screenshot(`report-${build}`);
+    expect(report.complaints).toEqual([]);
+  } finally {
+    await report.close();
+  }
+
+  await expectValidJunit(await readFile(join(runDir, 'junit.xml'), 'utf8'));
+
+  // Text from outside (a note, an abort reason) must render as text, whatever it contains.
+  const hostile = `<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> & "quotes"`;
+  const tampered: Journal = {
+    ...journal,
+    notes: [{ at: journal.startedAt + 1_000, by: '<b>mallory</b>', text: hostile }],
+  };
+  const hostileJournal = join(runDir, 'hostile-journal.json');
+  await writeFile(hostileJournal, JSON.stringify(tampered));
+  const hostileHtml = join(runDir, 'hostile.html');
+  const rendered = await gameday(['report', hostileJournal, '--format', 'html', '--out', hostileHtml]).done;
+  expect(rendered.code, rendered.stderr).toBe(0);
+  const page = await openReport(hostileHtml);
+  try {
+    expect(await page.page.locator('.notes .note-text').textContent()).toBe(hostile);
+    expect(await page.page.locator('script, main img').count()).toBe(0);
+    expect(await page.page.evaluate('typeof window.pwned')).toBe('undefined');
+    expect(page.complaints).toEqual([]);
+  } finally {
+    await page.close();
+  }
 }

@@ -18,6 +18,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
+import type { WrittenJournal } from '../activities/journal';
 import type { FaultRecord } from '../src/report/journal';
 import { acquireLock, acquireLocks, type HeldLock } from './lock';
 import { type AbortRequest, abortSignal, type RunInput, type RunResult, statusQuery } from './messages';
@@ -263,9 +264,9 @@ async function finish(run: RunState): Promise<RunResult> {
 
   run.enter('writing-journal');
   const journal = run.journal();
-  let written: { journalPath: string; reportPath: string } | null = null;
+  let written: WrittenJournal | null = null;
   try {
-    written = await activities.writeJournal({ outDir: run.plan.outDir, journal });
+    written = await activities.writeJournal({ outDir: run.plan.outDir, journal, formats: run.plan.reports });
   } catch (error) {
     // The journal still travels in the result; the CLI writes it when the worker could not.
     run.log('journal.error', messageOf(error));
@@ -279,6 +280,7 @@ async function finish(run: RunState): Promise<RunResult> {
     refused: run.refused,
     journalPath: written?.journalPath ?? null,
     reportPath: written?.reportPath ?? null,
+    reports: written?.reports ?? {},
     journal: run.journal(),
   };
 }

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { RunPlan } from '../src/experiment/plan';
 import type { FaultRecord, Journal, ProbeSummary, Signal, Verdict } from '../src/report/journal';
+import type { ReportFormat } from '../src/report/write';
 
 export const TASK_QUEUE = 'gameday';
 
@@ -48,6 +49,8 @@ export type RunResult =
       refused: 'unavailable' | 'invalid-target' | null;
       journalPath: string | null;
       reportPath: string | null;
+      /** Every report written, by format. */
+      reports: Partial<Record<ReportFormat, string>>;
       journal: Journal;
     }
   | { outcome: 'locked'; lockWorkflowId: string };

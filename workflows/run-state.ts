@@ -259,6 +259,7 @@ export class RunState {
       },
       remaining: this.remaining(),
       signals: this.signals,
+      notes: [],
       events: this.events,
       environment: {
         gameday: GAMEDAY_VERSION,

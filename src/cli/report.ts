@@ -1,32 +1,95 @@
-/** `gameday report <journal.json>`: re-render a journal. */
-import { readFile } from 'node:fs/promises';
+/** `gameday report`: re-render a journal in any format, or many journals of one experiment as a trend. */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Journal } from '../report/journal';
-import { renderMarkdown } from '../report/markdown';
+import { renderTrend } from '../report/trend';
+import { REPORT_FORMATS, type ReportFormat, renderReport } from '../report/write';
 import { CliError, EXIT } from './exit-codes';
+
+interface ReportOptions {
+  format: string;
+  trend?: string;
+  experiment?: string;
+  out?: string;
+}
 
 export function registerReport(program: Command): void {
   program
-    .command('report <journal>')
-    .description('render a journal as a report on stdout')
-    .option('--format <format>', 'md (html and junit come with the reports issue)', 'md')
-    .action(async (file: string, options: { format: string }) => {
-      if (options.format !== 'md')
-        throw new CliError(`--format ${options.format} is not supported yet; use md`, EXIT.invalidInput);
-      let data: unknown;
-      try {
-        data = JSON.parse(await readFile(file, 'utf8'));
-      } catch (error) {
-        throw new CliError(`${file}: cannot read a journal: ${(error as Error).message}`, EXIT.invalidInput);
+    .command('report [journal]')
+    .description(
+      'render a journal as a report, or with --trend DIR every journal under DIR as one trend page',
+    )
+    .option('--format <format>', `${REPORT_FORMATS.join('|')} (a trend is always html)`, 'html')
+    .option(
+      '--trend <dir>',
+      'one HTML page from every journal.json under DIR: verdict, recovery, availability per run',
+    )
+    .option('--experiment <name>', 'with --trend, the experiment to show when DIR holds several')
+    .option('--out <file>', 'write to FILE instead of stdout')
+    .action(async (file: string | undefined, options: ReportOptions) => {
+      let text: string;
+      if (options.trend) {
+        if (file) throw new CliError('give either a journal or --trend DIR, not both', EXIT.invalidInput);
+        text = renderTrend(await trendJournals(options.trend, options.experiment));
+      } else {
+        if (!file) throw new CliError('name a journal.json to render, or --trend DIR', EXIT.invalidInput);
+        if (!(REPORT_FORMATS as readonly string[]).includes(options.format))
+          throw new CliError(
+            `--format ${options.format}: choose one of ${REPORT_FORMATS.join(', ')}`,
+            EXIT.invalidInput,
+          );
+        text = renderReport(await readJournal(file), options.format as ReportFormat);
       }
-      const parsed = Journal.safeParse(data);
-      if (!parsed.success) {
-        const first = parsed.error.issues[0];
-        throw new CliError(
-          `${file}: not a gameday journal: ${first?.path.join('.')} ${first?.message}`,
-          EXIT.invalidInput,
-        );
-      }
-      process.stdout.write(renderMarkdown(parsed.data));
+      if (options.out) await writeFile(options.out, text);
+      else process.stdout.write(text);
     });
+}
+
+async function readJournal(file: string): Promise<Journal> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${file}: cannot read a journal: ${(error as Error).message}`, EXIT.invalidInput);
+  }
+  const parsed = Journal.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new CliError(
+      `${file}: not a gameday journal: ${first?.path.join('.')}: ${first?.message}`,
+      EXIT.invalidInput,
+    );
+  }
+  return parsed.data;
+}
+
+async function trendJournals(dir: string, experiment: string | undefined): Promise<Journal[]> {
+  let entries: string[];
+  try {
+    entries = (await readdir(dir, { recursive: true })).filter(
+      (path) => path.split(/[\\/]/).at(-1) === 'journal.json',
+    );
+  } catch (error) {
+    throw new CliError(`--trend ${dir}: ${(error as Error).message}`, EXIT.invalidInput);
+  }
+  const journals = await Promise.all(entries.sort().map((path) => readJournal(join(dir, path))));
+  const names = [...new Set(journals.map((journal) => journal.experiment.name))].sort();
+  if (journals.length === 0)
+    throw new CliError(`--trend ${dir}: no journal.json under it`, EXIT.invalidInput);
+  if (experiment) {
+    const chosen = journals.filter((journal) => journal.experiment.name === experiment);
+    if (chosen.length === 0)
+      throw new CliError(
+        `--trend ${dir}: no run of ${experiment}; it holds ${names.join(', ')}`,
+        EXIT.invalidInput,
+      );
+    return chosen;
+  }
+  if (names.length > 1)
+    throw new CliError(
+      `--trend ${dir} holds runs of ${names.length} experiments (${names.join(', ')}); choose one with --experiment`,
+      EXIT.invalidInput,
+    );
+  return journals;
 }

@@ -3,7 +3,6 @@
  * Ctrl-C asks the run to abort and waits for the rollback; a second Ctrl-C stops waiting.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -13,13 +12,13 @@ import pc from 'picocolors';
 import { abortSignal, type RunResult } from '../../workflows/messages';
 import { loadExperiment } from '../experiment/load';
 import { planRun, type RunPlan } from '../experiment/plan';
-import { renderMarkdown } from '../report/markdown';
+import { parseReportFormats, REPORT_FORMATS, type ReportFormat, writeReports } from '../report/write';
 import { connectClient, connectWorker, temporalTarget } from '../temporal/connection';
 import { localTemporal } from '../temporal/embedded';
 import { readRun } from '../temporal/run-status';
 import { type RunHandle, startRun } from '../temporal/start-run';
 import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
-import { EXIT, exitCodeFor } from './exit-codes';
+import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { faultLine, phaseLine, statusBlock, verdictText } from './format';
 import { taskQueue } from './task-queue';
 
@@ -28,6 +27,7 @@ interface RunOptions {
   out: string;
   id?: string;
   allowProduction?: boolean;
+  report: string;
 }
 
 export function registerRun(program: Command): void {
@@ -43,6 +43,11 @@ export function registerRun(program: Command): void {
     .option('--out <dir>', 'where runs write <runId>/journal.json and reports', 'gameday-runs')
     .option('--id <runId>', 'the run id (default: <experiment>-<time>-<random>)')
     .option('--allow-production', 'allow an experiment whose target.environment is production')
+    .option(
+      '--report <formats>',
+      `reports written beside the journal: ${REPORT_FORMATS.join(',')}`,
+      REPORT_FORMATS.join(','),
+    )
     .action(async (file: string, options: RunOptions) => {
       process.exitCode = await runExperiment(file, options);
     });
@@ -54,6 +59,12 @@ export function newRunId(experiment: string, now = new Date()): string {
 }
 
 async function runExperiment(file: string, options: RunOptions): Promise<number> {
+  let reports: ReportFormat[];
+  try {
+    reports = parseReportFormats(options.report);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT.invalidInput);
+  }
   const loaded = await loadExperiment(file);
   const runId = options.id ?? newRunId(loaded.experiment.name);
   const plan = planRun(loaded.experiment, {
@@ -61,6 +72,7 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
     file: resolve(file),
     sha256: loaded.sha256,
     outDir: join(resolve(options.out), runId),
+    reports,
     allowProduction: options.allowProduction,
   });
 
@@ -205,22 +217,26 @@ async function report(client: Client, plan: RunPlan, result: RunResult | 'detach
     );
     return EXIT.locked;
   }
-  let { journalPath, reportPath } = result;
-  if (!journalPath) {
-    // The worker could not write it (another machine, a full disk): write the copy from the result.
-    await mkdir(plan.outDir, { recursive: true });
-    journalPath = join(plan.outDir, 'journal.json');
-    reportPath = join(plan.outDir, 'report.md');
-    await writeFile(journalPath, `${JSON.stringify(result.journal, null, 2)}\n`);
-    await writeFile(reportPath, renderMarkdown(result.journal));
+  let reports = result.reports ?? {};
+  if (!result.journalPath) {
+    // The worker could not write them (another machine, a full disk): write them from the result.
+    reports = (await writeReports(plan.outDir, result.journal, plan.reports ?? REPORT_FORMATS)).reports;
   }
   console.log(`${verdictText(result.verdict)} ${result.reason}`);
   for (const item of result.journal.remaining)
     console.log(pc.bold(pc.red(`STILL INJECTED: ${item.what}: ${item.detail}`)));
   const recovered = result.journal.recovery.recoveredAfterMs;
   if (recovered !== null) console.log(`recovered ${recovered}ms after rollback`);
-  console.log(`journal: ${journalPath}`);
-  console.log(`report:  ${reportPath}`);
+  const labels: Record<ReportFormat, string> = {
+    json: 'journal:',
+    html: 'report:',
+    md: 'summary:',
+    junit: 'junit:',
+  };
+  for (const format of ['json', 'html', 'md', 'junit'] as const) {
+    const path = reports[format];
+    if (path) console.log(`${labels[format].padEnd(9)}${path}`);
+  }
   return exitCodeFor(result.verdict, result.refused);
 }
 

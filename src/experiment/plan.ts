@@ -3,8 +3,10 @@
  * timeScale), names of what will be injected are final, and the environment's overrides are
  * applied. The plan is the workflow's input, so it holds plain data only.
  */
+
 import { createHash } from 'node:crypto';
 import type { FaultHandle } from '../report/journal';
+import type { ReportFormat } from '../report/write';
 import { parseDuration } from './duration';
 import type { Experiment, Fault, HttpRequest, InlineProbe, Probe, Tolerance } from './schema';
 
@@ -121,6 +123,8 @@ export interface RunPlan {
   rollback: RollbackStepPlan[];
   /** Absolute directory the journal is written to: `<out>/<runId>`. */
   outDir: string;
+  /** Which reports the worker writes beside the journal; absent means all. */
+  reports?: ReportFormat[];
 }
 
 export class PlanRefused extends Error {
@@ -132,6 +136,7 @@ export interface PlanOptions {
   file: string;
   sha256: string;
   outDir: string;
+  reports?: ReportFormat[];
   allowProduction?: boolean;
   /** `gameday plan` shows a placeholder id; a real run's id must be usable in names. */
   validateRunId?: boolean;
@@ -219,6 +224,7 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
       okStatus: step.expect?.status ?? null,
     })),
     outDir: options.outDir,
+    reports: options.reports,
   };
 }
 

@@ -213,6 +213,14 @@ export const Signal = z.object({
 });
 export type Signal = z.infer<typeof Signal>;
 
+/** What an observer wrote down during the run: timestamped, with who wrote it. */
+export const ObserverNote = z.object({
+  at: Timestamp,
+  by: z.string(),
+  text: z.string(),
+});
+export type ObserverNote = z.infer<typeof ObserverNote>;
+
 export const PhaseRecord = z.object({
   name: z.string(),
   plannedMs: z.number(),
@@ -257,6 +265,7 @@ export const Journal = z.object({
   /** What may still be injected: empty unless the verdict is rollback-failed. */
   remaining: z.array(z.object({ what: z.string(), detail: z.string() })),
   signals: z.array(Signal),
+  notes: z.array(ObserverNote).default([]),
   events: z.array(JournalEvent),
   environment: z.object({
     gameday: z.string(),

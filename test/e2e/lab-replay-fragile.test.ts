@@ -1,10 +1,10 @@
 /** October 20 replayed in the lab against the fragile build: it deviates where the outage hurt. */
 import { describe, expect, it } from 'vitest';
-import { availability, replayAgainst } from '../lab-replay';
+import { availability, expectReportsRead, replayAgainst } from '../lab-replay';
 
 describe('the October 20 replay against the fragile build', () => {
   it('deviates in every phase where the real outage hurt, and the lab is restored after', async () => {
-    const journal = await replayAgainst('fragile', { verdict: 'deviated', exitCode: 1 });
+    const { journal, runDir } = await replayAgainst('fragile', { verdict: 'deviated', exitCode: 1 });
     // DynamoDB gone: no cache, no queue, and a deep health check empties the load balancer.
     expect(availability(journal, 'dns-void', 'orders-read')).toBeLessThan(0.1);
     expect(availability(journal, 'dns-void', 'orders-write')).toBeLessThan(0.1);
@@ -18,5 +18,6 @@ describe('the October 20 replay against the fragile build', () => {
       .find((p) => p.name === 'throttled-100')
       ?.watch?.expectations.find((e) => e.probe === 'fleet');
     expect(fleet?.ok).toBe(false);
+    await expectReportsRead(journal, runDir, 'fragile');
   }, 300_000); // the replay itself is about two minutes
 });

@@ -130,7 +130,8 @@ describe('npm run examples', () => {
 
     expect(output.match(/^PASSED /gm)?.length, output).toBe(2);
     expect(output).toContain('toxiproxy is clean: no toxics left, proxy payments enabled');
-    expect(output).toMatch(/report: {2}.*checkout-latency-.*\/report\.md/);
+    expect(output).toMatch(/report: {2}.*checkout-latency-.*\/report\.html/);
+    expect(output).toMatch(/junit: {3}.*checkout-latency-.*\/junit\.xml/);
     expect(code).toBe(0);
   });
 });

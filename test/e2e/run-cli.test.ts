@@ -67,7 +67,20 @@ describe('gameday run', () => {
     expect(journal.verdict).toBe('aborted');
     expect(journal.faults[0]?.status).toBe('reverted');
     expect(await readFile(join(out, runId, 'report.md'), 'utf8')).toContain('guardrail svc-up breached');
+    expect(await readFile(join(out, runId, 'junit.xml'), 'utf8')).toMatch(
+      /<failure message="guardrail svc-up breached: errorRate/,
+    );
+    expect(await readFile(join(out, runId, 'report.html'), 'utf8')).toContain('class="marker breach-marker"');
     await target.stop();
+  });
+
+  it('refuses an unknown report format with exit 64 before anything runs', async () => {
+    const { code, stderr } = await gameday(
+      ['run', '--report', 'html,pdf', 'no-such-file.yaml'],
+      cliEnv(uniqueName('q')),
+    ).done;
+    expect(code).toBe(64);
+    expect(stderr).toContain('unknown format pdf; choose from html,md,junit,json');
   });
 
   it('is aborted by `gameday abort` from another process (exit 2), with nothing left', async () => {

@@ -55,6 +55,7 @@ describe('the Markdown report', () => {
     const text = renderMarkdown(journal());
     expect(text.startsWith('# checkout: passed\n\nsteady state held\n')).toBe(true);
     expect(text).toContain('- recovery: 1.5s after rollback (allowed 30s)');
+    expect(text).toContain('| recovery | recovery | held | recovered 1.5s after rollback |');
     expect(text).toContain(
       '| db-down | outage | 1970-01-01T00:00:01.010Z | 1970-01-01T00:00:31.000Z | 3 | toxiproxy http://t proxy db disabled |',
     );
@@ -68,11 +69,26 @@ describe('the Markdown report', () => {
       }),
     );
     expect(text).toContain('## STILL INJECTED\n\n- **fault db-down**: proxy db disabled');
+    expect(text).toMatch(
+      /\| rollback \| rollback \| \*\*FAILED\*\* \| .* \| STILL INJECTED: fault db-down: proxy db disabled \|/,
+    );
   });
 
   it('keeps table cells intact when values contain pipes', () => {
     const text = renderMarkdown(journal());
     expect(text).toContain('> Checkout \\| survives');
     expect(text).toContain('abort by ana: pager \\| fired');
+  });
+
+  it('links the HTML report and keeps markup in journal text inert', () => {
+    const text = renderMarkdown(
+      journal({ notes: [{ at: 3_000, by: 'eve', text: '<img src=x onerror=alert(1)>' }] }),
+      {
+        htmlPath: 'report.html',
+      },
+    );
+    expect(text).toContain('- full report: [report.html](report.html)');
+    expect(text).toContain('note by eve: &lt;img src=x onerror=alert(1)&gt;');
+    expect(text).not.toContain('<img');
   });
 });

@@ -1,0 +1,38 @@
+/**
+ * HTML from template literals in which every interpolated value is escaped unless it is already
+ * `Html`. Journals carry text from outside (probe errors, notes, abort reasons): escaping by default
+ * means a forgotten call cannot let `<script>` through.
+ */
+export class Html {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+type Part = Html | string | number | null | undefined | false | readonly Part[];
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+}
+
+function render(part: Part): string {
+  if (part === null || part === undefined || part === false) return '';
+  if (part instanceof Html) return part.text;
+  if (Array.isArray(part)) return part.map(render).join('');
+  return escapeHtml(String(part));
+}
+
+export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+  return new Html(
+    strings.reduce((out, literal, i) => out + literal + (i < values.length ? render(values[i]) : ''), ''),
+  );
+}
