@@ -1,6 +1,8 @@
 /** Every activity the gameday worker registers. Activities are plain async functions. */
 import { injectFault, revertFault } from './faults';
 import { writeJournal } from './journal';
+import { sendNotification } from './notify';
+import { planScheduledRun } from './plan-scheduled';
 import { prepareRun } from './prepare';
 import { runRollbackStep } from './rollback-step';
 import { checkSteadyState } from './steady-state';
@@ -14,6 +16,8 @@ export const activities = {
   revertFault,
   runRollbackStep,
   writeJournal,
+  planScheduledRun,
+  sendNotification,
 };
 
 export type Activities = typeof activities;

@@ -13,17 +13,29 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  condition,
   isCancellation,
   patched,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
 import type { WrittenJournal } from '../activities/journal';
+import { formatDuration } from '../src/experiment/duration';
+import type { PhasePlan } from '../src/experiment/plan';
 import type { FaultRecord } from '../src/report/journal';
 import { acquireLock, acquireLocks, type HeldLock } from './lock';
-import { type AbortRequest, abortSignal, type RunInput, type RunResult, statusQuery } from './messages';
+import {
+  type AbortRequest,
+  abortSignal,
+  approveUpdate,
+  noteUpdate,
+  type RunInput,
+  type RunResult,
+  statusQuery,
+} from './messages';
+import { Notifier } from './notify';
 import { activities, cancellableWatch } from './proxies';
-import { describeHandle, RunState } from './run-state';
+import { describeHandle, messageOf, RunState } from './run-state';
 
 export async function gamedayRun(plan: RunInput): Promise<RunResult> {
   const run = new RunState(plan);
@@ -41,13 +53,29 @@ export async function gamedayRun(plan: RunInput): Promise<RunResult> {
     });
     experiment.cancel();
   });
+  setHandler(approveUpdate, (request) => run.approve(request), {
+    validator: (request) => {
+      if (typeof request?.by !== 'string' || !request.by) throw new Error('say who approves (by)');
+    },
+  });
+  setHandler(noteUpdate, (request) => run.addNote(request.by, request.text), {
+    // A note after the journal is written would be lost: refuse it instead.
+    validator: (request) => {
+      if (typeof request?.text !== 'string' || !request.text.trim()) throw new Error('a note needs text');
+      if (request.text.length > 10_000) throw new Error('a note is at most 10000 characters');
+      if (typeof request.by !== 'string' || !request.by) throw new Error('say who writes the note (by)');
+      if (run.stage === 'writing-journal' || run.stage === 'finished')
+        throw new Error('the run has finished; its journal is written');
+    },
+  });
+  const notifier = new Notifier(run);
 
   const lock = await acquireLock(plan.experiment.name, plan.runId);
   if (!lock.acquired) return { outcome: 'locked', lockWorkflowId: lock.workflowId };
   run.hold([lock]);
 
   try {
-    await experiment.run(() => runExperiment(run));
+    await experiment.run(() => runExperiment(run, notifier));
   } catch (error) {
     noteStop(run, error);
   }
@@ -57,10 +85,10 @@ export async function gamedayRun(plan: RunInput): Promise<RunResult> {
     return { outcome: 'locked', lockWorkflowId: run.lockedOutBy };
   }
 
-  return CancellationScope.nonCancellable(() => finish(run));
+  return CancellationScope.nonCancellable(() => finish(run, notifier));
 }
 
-async function runExperiment(run: RunState): Promise<void> {
+async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
   run.enter('preparing');
   const { toxiproxy, phases, aws, maxBlastRadius } = run.plan;
   const prepared = await activities.prepareRun({ toxiproxy, phases, aws, maxBlastRadius });
@@ -74,6 +102,7 @@ async function runExperiment(run: RunState): Promise<void> {
     }
     run.hold(locks as HeldLock[]);
   }
+  notifier.send('run-started', { summary: `started: ${run.plan.phases.length} phase(s)` });
 
   run.enter('steady-state-before');
   run.steadyStateBefore = await activities.checkSteadyState({
@@ -90,6 +119,7 @@ async function runExperiment(run: RunState): Promise<void> {
     // An abort that arrived while nothing cancellable was running must still stop the next inject.
     if (CancellationScope.current().consideredCancelled)
       throw new CancelledFailure('run aborted before the phase');
+    if (phase.gate && !(await passGate(run, notifier, phase, phase.gate))) return;
     const record = run.startPhase(index, phase.durationMs);
     const faults = phase.faults.map((handle) => run.record(run.resolved(handle)));
     run.enter('injecting');
@@ -118,10 +148,9 @@ async function runExperiment(run: RunState): Promise<void> {
     }
     if (watch.breach) {
       run.breach = watch.breach;
-      run.log(
-        'guardrail.breached',
-        `${watch.breach.guardrail}: ${watch.breach.measure} ${watch.breach.measured}`,
-      );
+      const what = `${watch.breach.guardrail}: ${watch.breach.measure} ${watch.breach.measured} reached ${watch.breach.threshold}`;
+      run.log('guardrail.breached', what);
+      notifier.send('guardrail-breach', { phase: phase.name, summary: `guardrail ${what}; rolling back` });
       return;
     }
     // A phase's faults last for the phase; the next phase starts from a clean slate.
@@ -132,6 +161,35 @@ async function runExperiment(run: RunState): Promise<void> {
       return;
     }
   }
+}
+
+/**
+ * Waits for a person to approve the phase (`gameday approve`), or for the gate's timeout, which
+ * aborts the run. An abort while waiting cancels the wait like anything else.
+ */
+async function passGate(
+  run: RunState,
+  notifier: Notifier,
+  phase: PhasePlan,
+  gate: NonNullable<PhasePlan['gate']>,
+): Promise<boolean> {
+  run.waitForApproval(phase.name, gate.timeoutMs);
+  notifier.send('gate-waiting', {
+    phase: phase.name,
+    summary: `waiting for approval before phase ${phase.name}: gameday approve ${run.plan.runId} (aborts after ${formatDuration(gate.timeoutMs)})`,
+  });
+  try {
+    if (await condition(() => run.isApproved(phase.name), gate.timeoutMs)) return true;
+  } finally {
+    run.waiting = null;
+  }
+  run.requestAbort({
+    type: 'abort',
+    at: Date.now(),
+    by: 'gate',
+    reason: `nobody approved phase ${phase.name} within ${formatDuration(gate.timeoutMs)}`,
+  });
+  return false;
 }
 
 /**
@@ -234,7 +292,7 @@ async function runRollbackSteps(run: RunState): Promise<void> {
   }
 }
 
-async function finish(run: RunState): Promise<RunResult> {
+async function finish(run: RunState, notifier: Notifier): Promise<RunResult> {
   run.enter('rolling-back');
   await revertAll(run, run.faults);
   if (run.plan.rollback.length > 0 && run.phases.length > 0) {
@@ -261,6 +319,17 @@ async function finish(run: RunState): Promise<RunResult> {
   run.verdict = verdict;
   run.reason = reason;
   run.log('verdict', `${verdict}: ${reason}`);
+  if (verdict === 'aborted') notifier.send('aborted', { verdict, reason, summary: `aborted: ${reason}` });
+  if (verdict === 'rollback-failed') {
+    const stuck = run.remaining().map((item) => item.what);
+    notifier.send('rollback-failed', {
+      verdict,
+      reason,
+      summary: `ROLLBACK FAILED, STILL INJECTED: ${stuck.join(', ')}`,
+    });
+  }
+  notifier.send('finished', { verdict, reason, summary: `${verdict}: ${reason}` });
+  await notifier.drained();
 
   run.enter('writing-journal');
   const journal = run.journal();
@@ -313,11 +382,4 @@ function noteStop(run: RunState, error: unknown): void {
   }
   run.failure = `${run.stage} failed: ${messageOf(error)}`;
   run.log('run.failed', run.failure);
-}
-
-function messageOf(error: unknown): string {
-  let current: unknown = error;
-  // Activity failures wrap the activity's own error; its message is the useful one.
-  while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
 }

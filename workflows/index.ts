@@ -1,3 +1,4 @@
 /** The workflows the gameday worker runs; the worker bundles this file. */
 export { gamedayRun } from './gameday-run';
 export { runLock } from './lock';
+export { scheduledGameday } from './scheduled-run';

@@ -2,9 +2,16 @@
  * What a run says to the world and hears from it: its input and result, the `status` query and
  * the `abort` signal. Shared by the workflow and the CLI.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RunPlan } from '../src/experiment/plan';
-import type { FaultRecord, Journal, ProbeSummary, Signal, Verdict } from '../src/report/journal';
+import type {
+  FaultRecord,
+  Journal,
+  ObserverNote,
+  ProbeSummary,
+  Signal,
+  Verdict,
+} from '../src/report/journal';
 import type { ReportFormat } from '../src/report/write';
 
 export const TASK_QUEUE = 'gameday';
@@ -13,6 +20,7 @@ export type Stage =
   | 'locking'
   | 'preparing'
   | 'steady-state-before'
+  | 'awaiting-approval'
   | 'injecting'
   | 'watching'
   | 'reverting-phase'
@@ -33,6 +41,32 @@ export interface RunStatus {
   latest: ProbeSummary[];
   abort: Signal | null;
   verdict: Verdict | null;
+  /** What the run waits for from a person, and since when; absent in runs from before gates. */
+  waiting?: Waiting | null;
+  notes?: ObserverNote[];
+}
+
+export interface Waiting {
+  for: 'approval';
+  phase: string;
+  since: number;
+  timeoutAt: number;
+}
+
+export interface ApprovalRequest {
+  by: string;
+  /** Approve only this phase's gate: a stale approval must not open a later one. */
+  phase?: string;
+}
+
+export interface ApprovalAnswer {
+  accepted: boolean;
+  message: string;
+}
+
+export interface NoteRequest {
+  by: string;
+  text: string;
 }
 
 export interface AbortRequest {
@@ -60,6 +94,8 @@ export type RunInput = RunPlan;
 export const statusQuery = defineQuery<RunStatus>('status');
 export const abortSignal = defineSignal<[AbortRequest]>('abort');
 export const releaseLockSignal = defineSignal('release');
+export const approveUpdate = defineUpdate<ApprovalAnswer, [ApprovalRequest]>('approve');
+export const noteUpdate = defineUpdate<ObserverNote, [NoteRequest]>('note');
 
 export function lockWorkflowId(experiment: string): string {
   return `gameday-lock-${experiment}`;

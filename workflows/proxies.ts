@@ -52,6 +52,12 @@ const observing = proxyActivities<Pick<Activities, 'checkSteadyState'>>({
   retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 20 },
 });
 
+// A webhook is told a few times, briefly: a dead one must not hold the run's end for long.
+const notifying = proxyActivities<Pick<Activities, 'sendNotification'>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
 // proxyActivities returns a Proxy with no own keys, so the activities are picked by name.
 export const activities = {
   prepareRun: preparing.prepareRun,
@@ -60,6 +66,7 @@ export const activities = {
   revertFault: reverting.revertFault,
   runRollbackStep: once.runRollbackStep,
   checkSteadyState: observing.checkSteadyState,
+  sendNotification: notifying.sendNotification,
 };
 
 /** The phase watch returns at once when the run is aborted: it only observes, nothing to wait for. */

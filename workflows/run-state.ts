@@ -3,7 +3,7 @@
  * measured and what happened to it. The workflow updates it; the status query reads it; at the
  * end it becomes the journal and the verdict.
  */
-import { workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, workflowInfo } from '@temporalio/workflow';
 import type { PrepareResult } from '../activities/prepare';
 import type { RunPlan } from '../src/experiment/plan';
 import { describeHandle } from '../src/report/fault-text';
@@ -14,6 +14,7 @@ import {
   JOURNAL_VERSION,
   type Journal,
   type JournalEvent,
+  type ObserverNote,
   type PhaseRecord,
   type ProbeSummary,
   type RollbackStepRecord,
@@ -23,7 +24,7 @@ import {
   type WatchResult,
 } from '../src/report/journal';
 import type { HeldLock } from './lock';
-import type { RunStatus, Stage } from './messages';
+import type { ApprovalAnswer, ApprovalRequest, RunStatus, Stage, Waiting } from './messages';
 
 export { describeHandle };
 
@@ -37,7 +38,11 @@ export class RunState {
   readonly phases: PhaseRecord[] = [];
   readonly rollbackSteps: RollbackStepRecord[] = [];
   readonly signals: Signal[] = [];
+  readonly notes: ObserverNote[] = [];
   readonly events: JournalEvent[] = [];
+  waiting: Waiting | null = null;
+  /** Phases whose gate someone opened. */
+  private readonly approved = new Set<string>();
   latest: ProbeSummary[] = [];
   steadyStateBefore: SteadyStateResult | null = null;
   steadyStateAfter: SteadyStateResult | null = null;
@@ -162,6 +167,42 @@ export class RunState {
     this.log(signal.type, `${signal.type} by ${signal.by}: ${signal.reason}`);
   }
 
+  waitForApproval(phase: string, timeoutMs: number): void {
+    const now = Date.now();
+    this.stage = 'awaiting-approval';
+    this.waiting = { for: 'approval', phase, since: now, timeoutAt: now + timeoutMs };
+    this.log(
+      'gate.waiting',
+      `phase ${phase} waits for an approval until ${new Date(now + timeoutMs).toISOString()}`,
+    );
+  }
+
+  isApproved(phase: string): boolean {
+    return this.approved.has(phase);
+  }
+
+  approve(request: ApprovalRequest): ApprovalAnswer {
+    const waiting = this.waiting;
+    if (!waiting)
+      return { accepted: false, message: `the run is not waiting at a gate (it is ${this.stage})` };
+    if (request.phase && request.phase !== waiting.phase)
+      return {
+        accepted: false,
+        message: `the run waits at the gate of phase ${waiting.phase}, not ${request.phase}`,
+      };
+    this.approved.add(waiting.phase);
+    this.waiting = null;
+    this.signals.push({ type: 'approve', at: Date.now(), by: request.by, reason: `phase ${waiting.phase}` });
+    this.log('gate.approved', `phase ${waiting.phase} approved by ${request.by}`);
+    return { accepted: true, message: `phase ${waiting.phase} approved; its faults are injected next` };
+  }
+
+  addNote(by: string, text: string): ObserverNote {
+    const note = { at: Date.now(), by, text };
+    this.notes.push(note);
+    return note;
+  }
+
   status(): RunStatus {
     return {
       runId: this.plan.runId,
@@ -173,6 +214,8 @@ export class RunState {
       latest: this.latest,
       abort: this.abort,
       verdict: this.verdict,
+      waiting: this.waiting,
+      notes: this.notes,
     };
   }
 
@@ -259,7 +302,7 @@ export class RunState {
       },
       remaining: this.remaining(),
       signals: this.signals,
-      notes: [],
+      notes: this.notes,
       events: this.events,
       environment: {
         gameday: GAMEDAY_VERSION,
@@ -268,4 +311,11 @@ export class RunState {
       },
     };
   }
+}
+
+/** What went wrong, in the words of whoever failed: activity failures wrap the activity's error. */
+export function messageOf(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }

@@ -60,6 +60,22 @@ export function statusBlock(view: RunView, now = Date.now()): string {
   const lines = [phaseLine(status, now)];
   if (status.abort)
     lines.push(pc.yellow(`${status.abort.type} requested by ${status.abort.by}: ${status.abort.reason}`));
+  if (status.waiting) {
+    const { phase, since, timeoutAt } = status.waiting;
+    lines.push(
+      pc.bold(
+        `waiting for approval of phase ${phase} since ${clock(since)} (${formatDuration(Math.max(0, now - since))}); ` +
+          `aborts at ${clock(timeoutAt)} unless: gameday approve ${status.runId}`,
+      ),
+    );
+  }
+  const notes = status.notes ?? [];
+  if (notes.length > 0) {
+    const last = notes[notes.length - 1];
+    lines.push(
+      `  ${notes.length} note(s); latest ${last ? `at ${clock(last.at)} by ${last.by}: ${last.text}` : ''}`,
+    );
+  }
   for (const fault of status.faults) lines.push(`  fault ${faultLine(fault)}`);
   const probes = view.live.length > 0 ? view.live : status.latest;
   for (const summary of probes) lines.push(`  ${probeLine(summary)}`);
@@ -78,4 +94,8 @@ export function statusBlock(view: RunView, now = Date.now()): string {
     }
   }
   return lines.join('\n');
+}
+
+function clock(at: number): string {
+  return new Date(at).toISOString().slice(11, 19);
 }

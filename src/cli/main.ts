@@ -9,11 +9,15 @@ import { TemporalUnavailable } from '../temporal/connection';
 import { RunNotFound } from '../temporal/run-status';
 import { RunIdTaken } from '../temporal/start-run';
 import { registerAbort } from './abort';
+import { registerApprove } from './approve';
 import { CliError, EXIT } from './exit-codes';
 import { registerLab } from './lab';
+import { registerNote } from './note';
 import { registerPlan } from './plan';
 import { registerReport } from './report';
 import { registerRun } from './run';
+import { registerRuns } from './runs';
+import { registerSchedule } from './schedule';
 import { registerSchema } from './schema';
 import { registerStatus } from './status';
 import { registerValidate } from './validate';
@@ -35,6 +39,10 @@ for (const register of [
   registerAbort,
   registerReport,
   registerLab,
+  registerApprove,
+  registerNote,
+  registerRuns,
+  registerSchedule,
 ]) {
   register(program);
 }

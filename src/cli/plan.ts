@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
 import { getTemplate, matchInstanceTarget } from '../../activities/faults/aws-fis';
+import { webhookHost } from '../../activities/notify';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
 import { loadExperiment } from '../experiment/load';
@@ -100,6 +101,10 @@ export async function describePlan(plan: RunPlan, targets: ResolvedTargets | nul
   lines.push('phases:');
   for (const [index, phase] of plan.phases.entries()) {
     lines.push(`  ${index + 1}. ${phase.name} for ${formatDuration(phase.durationMs)}`);
+    if (phase.gate)
+      lines.push(
+        `     first wait for \`gameday approve\` (abort after ${formatDuration(phase.gate.timeoutMs)} without one)`,
+      );
     for (const fault of phase.faults) lines.push(...(await faultLines(resolved.get(fault.name) ?? fault)));
     for (const expectation of phase.expectations) {
       lines.push(`     expect ${expectation.probe.name}: ${JSON.stringify(expectation.tolerance)}`);
@@ -113,6 +118,10 @@ export async function describePlan(plan: RunPlan, targets: ResolvedTargets | nul
     `a revert is retried for ${formatDuration(plan.rollbackTimeoutMs)} before the run ends rollback-failed`,
   );
   if (targets?.lockKeys.length) lines.push(`locks while it runs: ${targets.lockKeys.join(', ')}`);
+  for (const [index, webhook] of (plan.notify ?? []).entries())
+    lines.push(
+      `notify webhook ${index + 1} (${webhook.format}, ${webhookHost(webhook.url)}): ${webhook.events.join(', ')}`,
+    );
   return lines.join('\n');
 }
 
@@ -214,6 +223,11 @@ function redactHeaders(plan: RunPlan): RunPlan {
     phases: plan.phases.map((p) => ({
       ...p,
       expectations: p.expectations.map((e) => ({ ...e, probe: redact(e.probe) })),
+    })),
+    // A webhook's path and query are its secret; the host says where it goes.
+    notify: plan.notify?.map((webhook) => ({
+      ...webhook,
+      url: `https://${webhookHost(webhook.url)}/<redacted>`,
     })),
   };
 }

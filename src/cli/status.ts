@@ -1,5 +1,8 @@
 /** `gameday status <runId>`: where a run is, what is injected, what the guardrails see. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import logUpdate from 'log-update';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { type RunView, readRun } from '../temporal/run-status';
 import { statusBlock } from './format';
@@ -7,10 +10,12 @@ import { statusBlock } from './format';
 export function registerStatus(program: Command): void {
   program
     .command('status <runId>')
-    .description('show a run: stage, phase, time left, faults, latest probe figures')
+    .description('show a run: stage, phase, time left, faults, what it waits for, latest probe figures')
     .option('--json', 'print the status as JSON')
-    .action(async (runId: string, options: { json?: boolean }) => {
+    .option('--watch', 'redraw every second until the run ends (Ctrl-C stops watching, not the run)')
+    .action(async (runId: string, options: { json?: boolean; watch?: boolean }) => {
       const client = await connectClient(temporalTarget());
+      if (options.watch) return watch(client, runId);
       const view = await readRun(client, runId);
       if (options.json) {
         console.log(JSON.stringify(withoutJournal(view), null, 2));
@@ -18,6 +23,24 @@ export function registerStatus(program: Command): void {
         console.log(statusBlock(view));
       }
     });
+}
+
+const REDRAW_EVERY_MS = 1_000;
+
+/** Redraws in place on a terminal; elsewhere (a pipe, CI) prints each change once. */
+async function watch(client: Client, runId: string): Promise<void> {
+  const tty = process.stdout.isTTY;
+  let previous = '';
+  for (;;) {
+    const view = await readRun(client, runId);
+    const text = statusBlock(view);
+    if (tty) logUpdate(text);
+    else if (text !== previous) console.log(`${text}\n`);
+    previous = text;
+    if (view.state === 'closed') break;
+    await sleep(REDRAW_EVERY_MS);
+  }
+  if (tty) logUpdate.done();
 }
 
 /** The journal is large and is on disk already; status is about where the run is. */

@@ -8,7 +8,16 @@ import { createHash } from 'node:crypto';
 import type { FaultHandle } from '../report/journal';
 import type { ReportFormat } from '../report/write';
 import { parseDuration } from './duration';
-import type { Experiment, Fault, HttpRequest, InlineProbe, Probe, Tolerance } from './schema';
+import {
+  type Experiment,
+  type Fault,
+  type HttpRequest,
+  type InlineProbe,
+  NOTIFY_EVENTS,
+  type NotifyEvent,
+  type Probe,
+  type Tolerance,
+} from './schema';
 
 export interface HttpRequestPlan {
   url: string;
@@ -90,6 +99,8 @@ export interface ExpectationPlan {
 export interface PhasePlan {
   name: string;
   durationMs: number;
+  /** Wait for an approval before injecting; absent in runs planned before gates existed. */
+  gate?: { timeoutMs: number; onTimeout: 'abort' } | null;
   faults: FaultHandle[];
   expectations: ExpectationPlan[];
 }
@@ -125,6 +136,14 @@ export interface RunPlan {
   outDir: string;
   /** Which reports the worker writes beside the journal; absent means all. */
   reports?: ReportFormat[];
+  /** Webhooks, their URLs as written (`${VAR}` filled in on the worker); absent means none. */
+  notify?: WebhookPlan[];
+}
+
+export interface WebhookPlan {
+  url: string;
+  format: 'slack' | 'json';
+  events: NotifyEvent[];
 }
 
 export class PlanRefused extends Error {
@@ -201,6 +220,9 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     phases: experiment.phases.map((phase) => ({
       name: phase.name,
       durationMs: Math.max(1, Math.round(parseDuration(phase.duration) * experiment.timeScale)),
+      gate: phase.gate
+        ? { timeoutMs: parseDuration(phase.gate.timeout), onTimeout: phase.gate.onTimeout }
+        : null,
       faults: phase.faults.map((fault) => planFault(fault, phase.name, options.runId, toxiproxyUrl, aws)),
       expectations: phase.expect.map((expectation) => {
         const probe = probeNamed(expectation.probe);
@@ -225,6 +247,11 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     })),
     outDir: options.outDir,
     reports: options.reports,
+    notify: experiment.notify.map((webhook) => ({
+      url: webhook.url,
+      format: webhook.format,
+      events: webhook.events ?? [...NOTIFY_EVENTS],
+    })),
   };
 }
 

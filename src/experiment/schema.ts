@@ -147,9 +147,21 @@ export const PhaseExpectation = z.strictObject({
   ),
 });
 
+export const Gate = z
+  .strictObject({
+    approval: z.literal('required'),
+    timeout: Duration.default('15m').describe('How long to wait for an approval (not scaled by timeScale)'),
+    onTimeout: z
+      .literal('abort')
+      .default('abort')
+      .describe('Nobody approved in time: the run aborts and rolls back'),
+  })
+  .describe("Wait for `gameday approve <runId>` before injecting this phase's faults");
+
 export const Phase = z.strictObject({
   name: Name,
   duration: Duration,
+  gate: Gate.optional(),
   faults: z.array(Fault).default([]),
   expect: z
     .array(PhaseExpectation)
@@ -165,6 +177,33 @@ export const RollbackStep = z.strictObject({
 
 // ---------------------------------------------------------------------------------------------
 // The experiment
+
+export const NOTIFY_EVENTS = [
+  'run-started',
+  'gate-waiting',
+  'guardrail-breach',
+  'aborted',
+  'finished',
+  'rollback-failed',
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** A `${VAR}` in a webhook URL is filled in on the worker, so the secret stays out of files and history. */
+const WORKER_VARIABLE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+export const Webhook = z.strictObject({
+  url: z
+    .string()
+    .refine((url) => URL.canParse(url.replace(WORKER_VARIABLE, 'x')) && /^https?:\/\//.test(url), {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is the syntax being explained
+      message: 'an http(s) URL; write secret parts as ${VAR}, read from the worker environment',
+    }),
+  format: z
+    .enum(['slack', 'json'])
+    .default('json')
+    .describe('slack: {"text": ...}; json: the event as an object'),
+  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional().describe('Which events to send (default: all)'),
+});
 
 export const ProxyDeclaration = z.strictObject({
   name: Name,
@@ -218,6 +257,10 @@ export const Experiment = z.strictObject({
   phases: z.array(Phase).min(1),
   recovery: z.strictObject({ within: Duration }).default({ within: '1m' }),
   rollback: z.array(RollbackStep).default([]).describe('Extra steps after every fault is reverted'),
+  notify: z
+    .array(Webhook)
+    .default([])
+    .describe('Webhooks told when the run starts, waits at a gate, breaches, aborts or finishes'),
 });
 
 export type Experiment = z.infer<typeof Experiment>;

@@ -206,7 +206,7 @@ export const JournalEvent = z.object({
 export type JournalEvent = z.infer<typeof JournalEvent>;
 
 export const Signal = z.object({
-  type: z.enum(['abort', 'cancel']),
+  type: z.enum(['abort', 'cancel', 'approve']),
   at: Timestamp,
   by: z.string(),
   reason: z.string(),

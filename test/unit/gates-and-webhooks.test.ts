@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ExperimentError, formatIssue, parseExperiment } from '../../src/experiment/load';
+import { planRun } from '../../src/experiment/plan';
+
+const base = `version: 1
+name: unit
+description: d
+target: { environment: local }
+steadyState:
+  - name: ok
+    http: { url: http://127.0.0.1:9/ }
+`;
+
+function problems(source: string): string[] {
+  try {
+    parseExperiment(source, 'e.yaml');
+  } catch (error) {
+    if (error instanceof ExperimentError) return error.issues.map(formatIssue);
+    throw error;
+  }
+  return [];
+}
+
+const plan = (source: string) =>
+  planRun(parseExperiment(source, 'e.yaml'), {
+    runId: 'r1',
+    file: 'e.yaml',
+    sha256: '0',
+    outDir: '/tmp/r1',
+    env: {},
+  });
+
+describe('approval gates in the experiment file', () => {
+  it('default to a 15 minute wait that aborts, not scaled by timeScale', () => {
+    const planned = plan(
+      `${base}timeScale: 0.01\nphases:\n  - { name: p, duration: 10m, gate: { approval: required } }\n`,
+    );
+    expect(planned.phases[0]?.gate).toEqual({ timeoutMs: 15 * 60_000, onTimeout: 'abort' });
+    expect(planned.phases[0]?.durationMs).toBe(6_000);
+  });
+
+  it('refuse anything but required approval and abort on timeout, saying where', () => {
+    expect(problems(`${base}phases:\n  - { name: p, duration: 1s, gate: { approval: optional } }\n`)).toEqual(
+      [
+        expect.stringMatching(
+          /^e\.yaml:9:48 +phases\[0\]\.gate\.approval +expected "required", got "optional"$/,
+        ),
+      ],
+    );
+    expect(
+      problems(
+        `${base}phases:\n  - { name: p, duration: 1s, gate: { approval: required, onTimeout: proceed } }\n`,
+      ),
+    ).toHaveLength(1);
+  });
+});
+
+describe('webhooks in the experiment file', () => {
+  it('take ${VAR} for secrets, default to JSON and every event', () => {
+    const planned = plan(
+      `${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - url: https://hooks.example.com/services/\${SLACK_HOOK}\n    format: slack\n  - url: http://127.0.0.1:9/hook\n`,
+    );
+    expect(planned.notify).toEqual([
+      {
+        url: 'https://hooks.example.com/services/${SLACK_HOOK}',
+        format: 'slack',
+        events: expect.arrayContaining(['finished', 'rollback-failed']),
+      },
+      { url: 'http://127.0.0.1:9/hook', format: 'json', events: planned.notify?.[0]?.events },
+    ]);
+    expect(planned.notify?.[0]?.events).toHaveLength(6);
+  });
+
+  it('refuse a URL that is not http(s) or an unknown event, saying where', () => {
+    expect(
+      problems(`${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - url: ftp://example.com/x\n`),
+    ).toEqual([expect.stringMatching(/^e\.yaml:11:10 +notify\[0\]\.url +an http\(s\) URL/)]);
+    expect(
+      problems(
+        `${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - { url: "http://x/", events: [started] }\n`,
+      ),
+    ).toEqual([expect.stringMatching(/notify\[0\]\.events\[0\]/)]);
+  });
+});

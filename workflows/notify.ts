@@ -1,0 +1,44 @@
+/**
+ * Tells the run's webhooks what is happening, in order, without ever holding the run up: each
+ * notification is queued behind the previous one and the workflow does not wait for the queue
+ * until the very end. A webhook that keeps failing is written in the journal and forgotten.
+ */
+import { CancellationScope } from '@temporalio/workflow';
+import type { Notification } from '../activities/notify';
+import type { NotifyEvent } from '../src/experiment/schema';
+import { activities } from './proxies';
+import { messageOf, type RunState } from './run-state';
+
+export class Notifier {
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly run: RunState) {}
+
+  send(event: NotifyEvent, details: Pick<Notification, 'summary' | 'phase' | 'verdict' | 'reason'>): void {
+    const { plan } = this.run;
+    const notification: Notification = {
+      event,
+      runId: plan.runId,
+      experiment: plan.experiment.name,
+      at: Date.now(),
+      ...details,
+    };
+    for (const [index, webhook] of (plan.notify ?? []).entries()) {
+      if (!webhook.events.includes(event)) continue;
+      // Not cancellable: an abort must not stop the very message that says the run aborted.
+      this.queue = this.queue.then(() =>
+        CancellationScope.nonCancellable(() =>
+          activities.sendNotification({ webhook, index, notification }),
+        ).then(
+          () => this.run.log('notify.sent', `${event} to webhook ${index + 1}`),
+          (error) => this.run.log('notify.failed', `${event} to webhook ${index + 1}: ${messageOf(error)}`),
+        ),
+      );
+    }
+  }
+
+  /** Every queued notification sent or given up on. */
+  drained(): Promise<void> {
+    return this.queue;
+  }
+}
