@@ -1,7 +1,8 @@
 /**
  * Records the Temporal histories that test/integration/replay.test.ts replays: a full run that
  * passes (two phases, a rollback step), one a guardrail aborts, and one with AWS faults (EC2 stop
- * and an FIS experiment, against moto) that holds target locks. Re-record only when a workflow
+ * and an FIS experiment, against moto) that holds target locks, and one with people in it (a gate
+ * approved by an update, an observer note, webhooks). Re-record only when a workflow
  * change is meant to break replay of old runs, and say why in the commit.
  *
  *   npx tsx scripts/record-history.ts              # records the histories not there yet
@@ -12,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -24,6 +26,7 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { startRun } from '../src/temporal/start-run';
 import { createGamedayWorker, installQuietRuntime } from '../src/temporal/worker';
 import { PROJECT_ROOT, toolBinary } from '../src/tools';
+import { approveUpdate, noteUpdate, statusQuery } from '../workflows/messages';
 
 const OUT = join(PROJECT_ROOT, 'test/fixtures/histories');
 
@@ -95,6 +98,31 @@ const breaching = experiment(
     faults: [{ name: svc-down, toxiproxy: { proxy: svc, down: true } }]`,
 );
 
+const withPeople = parseExperiment(
+  `version: 1
+name: recorded-people
+description: Recorded for the replay test.
+target: { environment: local }
+settings:
+  toxiproxy:
+    url: ${toxiproxy.url}
+    proxies: [{ name: svc, listen: "${listen}", upstream: "${upstream}" }]
+steadyState:
+  - name: svc-ok
+    http: { url: "http://${listen}/health" }
+    sample: { every: 20ms, count: 5 }
+phases:
+  - name: gated
+    duration: 1s
+    gate: { approval: required, timeout: 1m }
+    faults: [{ name: svc-latency, toxiproxy: { proxy: svc, toxic: latency, attributes: { latency: 20 } } }]
+recovery: { within: 5s }
+notify:
+  - { url: "http://${upstream}/hook", format: json }
+`,
+  'recorded-people.yaml',
+);
+
 const withAws = parseExperiment(
   `version: 1
 name: recorded-aws
@@ -133,6 +161,7 @@ await worker.runUntil(async () => {
     ['passed.json', passing],
     ['aborted-by-guardrail.json', breaching],
     ['aws-ec2-and-fis.json', withAws],
+    ['gate-note-notify.json', withPeople],
   ] as const) {
     // A recorded history is a promise to runs of that era: keep it, unless told to re-record.
     if (existsSync(join(OUT, file)) && !process.argv.includes('--rerecord')) {
@@ -148,6 +177,12 @@ await worker.runUntil(async () => {
       env: {},
     });
     const handle = await startRun(client, plan, 'record');
+    if (plan.phases.some((phase) => phase.gate)) {
+      // An observer writes a note at the gate, then someone approves it.
+      while (!(await handle.query(statusQuery)).waiting) await setTimeout(50);
+      await handle.executeUpdate(noteUpdate, { args: [{ by: 'recorder', text: 'at the gate' }] });
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'recorder' }] });
+    }
     const result = await handle.result();
     if (result.outcome !== 'finished') throw new Error(`${runId} ended ${result.outcome}`);
     // The Temporal CLI's JSON is the format replayers and the Temporal UI read.

@@ -9,7 +9,12 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/tools';
 
-const histories = ['passed.json', 'aborted-by-guardrail.json', 'aws-ec2-and-fis.json'];
+const histories = [
+  'passed.json',
+  'aborted-by-guardrail.json',
+  'aws-ec2-and-fis.json',
+  'gate-note-notify.json',
+];
 
 describe('recorded histories', () => {
   it.each(histories)('%s replays without nondeterminism', async (file) => {
