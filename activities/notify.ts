@@ -1,10 +1,11 @@
 /**
  * Tells a webhook what a run is doing: a Slack-compatible `{"text": ...}` or the event as JSON.
- * `${VAR}` in the URL is filled in here, from the worker's environment, and no error message
+ * `${GAMEDAY_SECRET_*}` in the URL is filled in here, from the worker's environment; no error message
  * carries the URL: only the webhook's number and host reach the journal.
  */
 import type { WebhookPlan } from '../src/experiment/plan';
 import type { NotifyEvent } from '../src/experiment/schema';
+import { fillInSecrets, withoutSecrets } from '../src/experiment/worker-secrets';
 import { describeFetchError } from './probes/http';
 
 export interface Notification {
@@ -27,11 +28,16 @@ export async function sendNotification(input: {
   notification: Notification;
 }): Promise<{ status: number }> {
   const { webhook, index, notification } = input;
-  const url = fillIn(webhook.url, index);
-  const where = `webhook ${index + 1} (${new URL(url).host})`;
+  const url = fillInSecrets(webhook.url, `webhook ${index + 1}`);
+  // The host as written: a secret filled into it must not reach the journal through an error.
+  const where = `webhook ${index + 1} (${webhookHost(webhook.url)})`;
   const body =
     webhook.format === 'slack'
-      ? { text: `gameday ${notification.experiment} [${notification.runId}]: ${notification.summary}` }
+      ? {
+          text: slackEscape(
+            `gameday ${notification.experiment} [${notification.runId}]: ${notification.summary}`,
+          ),
+        }
       : notification;
   let response: Response;
   try {
@@ -49,20 +55,16 @@ export async function sendNotification(input: {
   return { status: response.status };
 }
 
-/** Where a webhook is, without its path and query (which is where secrets live): for the journal. */
+/** Where a webhook is, without its path and query (which is where secrets live). */
 export function webhookHost(url: string): string {
   try {
-    return new URL(url.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x')).host;
+    return new URL(withoutSecrets(url)).host;
   } catch {
     return 'an invalid URL';
   }
 }
 
-function fillIn(url: string, index: number): string {
-  return url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
-    const value = process.env[variable];
-    if (value === undefined)
-      throw new Error(`webhook ${index + 1} needs the environment variable ${variable}, which is not set`);
-    return value;
-  });
+/** Slack reads <...> as links and mentions: text from a journal must not ping a channel. */
+function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -2,6 +2,7 @@
 
 import { formatDuration } from '../../src/experiment/duration';
 import type { HttpRequestPlan } from '../../src/experiment/plan';
+import { fillInSecrets } from '../../src/experiment/worker-secrets';
 import type { Sample } from './samples';
 
 export async function sampleHttp(
@@ -52,24 +53,13 @@ export async function sampleHttp(
   }
 }
 
-/**
- * `${VAR}` in a header value comes from the worker's environment, so a token never passes through
- * the experiment file, the workflow history or the journal.
- */
+/** Header values with their `${GAMEDAY_SECRET_*}` filled in, here on the worker. */
 export function resolveHeaders(
   headers: Record<string, string> | undefined,
 ): Record<string, string> | undefined {
   if (!headers) return undefined;
   return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [
-      name,
-      value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
-        const resolved = process.env[variable];
-        if (resolved === undefined)
-          throw new Error(`header ${name} needs the environment variable ${variable}, which is not set`);
-        return resolved;
-      }),
-    ]),
+    Object.entries(headers).map(([name, value]) => [name, fillInSecrets(value, `header ${name}`)]),
   );
 }
 

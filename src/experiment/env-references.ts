@@ -2,7 +2,7 @@
  * `${{ env.NAME }}` in any string of an experiment file is replaced, when the file is loaded, by
  * that environment variable of whoever plans the run: how the lab's experiments find ports chosen
  * when the lab started. It is for addresses, not secrets: the value goes into the plan and the
- * workflow history. A secret header uses `${NAME}`, which only the worker resolves.
+ * workflow history. A secret uses `${GAMEDAY_SECRET_NAME}`, which only the worker fills in.
  */
 import type { RawIssue } from './checks';
 

@@ -23,7 +23,7 @@ export interface HttpRequestPlan {
   url: string;
   method: string;
   timeoutMs: number;
-  /** Values may hold ${VAR} references, resolved by the activity from the worker's environment. */
+  /** Values may hold ${GAMEDAY_SECRET_*} references, filled in by the activity on the worker. */
   headers?: Record<string, string>;
   body?: string;
 }
@@ -136,7 +136,7 @@ export interface RunPlan {
   outDir: string;
   /** Which reports the worker writes beside the journal; absent means all. */
   reports?: ReportFormat[];
-  /** Webhooks, their URLs as written (`${VAR}` filled in on the worker); absent means none. */
+  /** Webhooks, their URLs as written (`${GAMEDAY_SECRET_*}` filled in on the worker); absent means none. */
   notify?: WebhookPlan[];
 }
 

@@ -3,9 +3,11 @@
  * experiment types and of `gameday schema`'s JSON Schema. Every object is strict: an unknown key
  * is an error, because a misspelt `abortWhen` silently ignored is a guardrail that never fires.
  */
+
 import { z } from 'zod';
 import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2Fault, Ec2FleetProbe, FisFault } from './aws-schema';
 import { Duration, Fraction, HttpUrl, Name, PositiveInt } from './primitives';
+import { forbiddenVariables, SECRET_MESSAGE, SECRET_PREFIX, withoutSecrets } from './worker-secrets';
 
 export { Duration, Name } from './primitives';
 
@@ -17,10 +19,16 @@ export const HttpRequest = z
     url: HttpUrl,
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     timeout: Duration.default('2s').describe('Per-request timeout; a request that takes longer is an error'),
-    headers: z.record(z.string(), z.string()).optional().describe(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: this documents the ${VAR} syntax
-      'Request headers. ${VAR} in a value is read from the worker environment; values never reach journals',
-    ),
+    headers: z
+      .record(
+        z.string(),
+        z.string().refine((value) => forbiddenVariables(value).length === 0, SECRET_MESSAGE),
+      )
+      .optional()
+      .describe(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: this documents the syntax
+        'Request headers. ${GAMEDAY_SECRET_NAME} in a value is read from the worker environment; values never reach journals',
+      ),
     body: z.string().optional(),
   })
   .describe('An HTTP request');
@@ -188,16 +196,13 @@ export const NOTIFY_EVENTS = [
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
-/** A `${VAR}` in a webhook URL is filled in on the worker, so the secret stays out of files and history. */
-const WORKER_VARIABLE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
-
 export const Webhook = z.strictObject({
   url: z
     .string()
-    .refine((url) => URL.canParse(url.replace(WORKER_VARIABLE, 'x')) && /^https?:\/\//.test(url), {
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is the syntax being explained
-      message: 'an http(s) URL; write secret parts as ${VAR}, read from the worker environment',
-    }),
+    .refine((url) => URL.canParse(withoutSecrets(url)) && /^https?:\/\//.test(url), {
+      message: `an http(s) URL; write secret parts as $\{${SECRET_PREFIX}NAME}, read from the worker environment`,
+    })
+    .refine((url) => forbiddenVariables(url).length === 0, SECRET_MESSAGE),
   format: z
     .enum(['slack', 'json'])
     .default('json')

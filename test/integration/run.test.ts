@@ -199,18 +199,18 @@ describe('a run', () => {
 
   it('sends header secrets from the worker environment and never records them', async () => {
     const secret = `s3cr3t-${uniqueName('token')}`;
-    process.env.GAMEDAY_TEST_TOKEN = secret;
+    process.env.GAMEDAY_SECRET_TEST_TOKEN = secret;
     const target = await startTarget('auth', { requireAuthorization: `Bearer ${secret}` });
     const experiment = experimentFor(target);
     const probe = experiment.steadyState[0];
-    if (probe?.http) probe.http.headers = { Authorization: 'Bearer ${GAMEDAY_TEST_TOKEN}' };
+    if (probe?.http) probe.http.headers = { Authorization: 'Bearer ${GAMEDAY_SECRET_TEST_TOKEN}' };
     const { handle } = await startExperiment(client, experiment, taskQueue);
     const result = await finished(handle);
     // Payload data is base64 in the history's JSON: decode it so a secret inside shows as text.
     const history = JSON.stringify(await handle.fetchHistory(), (key, value) =>
       key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
     );
-    expect(history.includes('Bearer ${GAMEDAY_TEST_TOKEN}')).toBe(true);
+    expect(history.includes('Bearer ${GAMEDAY_SECRET_TEST_TOKEN}')).toBe(true);
     await target.stop();
 
     expect(result.verdict).toBe('passed');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExperimentError, formatIssue, parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
+import { fillInSecrets } from '../../src/experiment/worker-secrets';
 
 const base = `version: 1
 name: unit
@@ -56,13 +57,13 @@ describe('approval gates in the experiment file', () => {
 });
 
 describe('webhooks in the experiment file', () => {
-  it('take ${VAR} for secrets, default to JSON and every event', () => {
+  it('take ${GAMEDAY_SECRET_*} for secrets, default to JSON and every event', () => {
     const planned = plan(
-      `${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - url: https://hooks.example.com/services/\${SLACK_HOOK}\n    format: slack\n  - url: http://127.0.0.1:9/hook\n`,
+      `${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - url: https://hooks.example.com/services/\${GAMEDAY_SECRET_SLACK}\n    format: slack\n  - url: http://127.0.0.1:9/hook\n`,
     );
     expect(planned.notify).toEqual([
       {
-        url: 'https://hooks.example.com/services/${SLACK_HOOK}',
+        url: 'https://hooks.example.com/services/${GAMEDAY_SECRET_SLACK}',
         format: 'slack',
         events: expect.arrayContaining(['finished', 'rollback-failed']),
       },
@@ -80,5 +81,28 @@ describe('webhooks in the experiment file', () => {
         `${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - { url: "http://x/", events: [started] }\n`,
       ),
     ).toEqual([expect.stringMatching(/notify\[0\]\.events\[0\]/)]);
+  });
+});
+
+describe('secrets read on the worker', () => {
+  it('are only GAMEDAY_SECRET_* variables: a file cannot send the worker its own credentials', () => {
+    expect(
+      problems(
+        `${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - url: "https://x.example/\${AWS_SECRET_ACCESS_KEY}"\n`,
+      ),
+    ).toEqual([expect.stringMatching(/notify\[0\]\.url +only \$\{GAMEDAY_SECRET_NAME\} variables/)]);
+    const header = base.replace(
+      'http: { url: http://127.0.0.1:9/ }',
+      'http: { url: http://127.0.0.1:9/, headers: { Authorization: "Bearer ${TEMPORAL_API_KEY}" } }',
+    );
+    expect(problems(`${header}phases:\n  - { name: p, duration: 1s }\n`)).toEqual([
+      expect.stringMatching(/steadyState\[0\]\.http\.headers\.Authorization +only \$\{GAMEDAY_SECRET_NAME\}/),
+    ]);
+    expect(() => fillInSecrets('https://x/${HOME}', 'webhook 1', { HOME: '/root' })).toThrow(
+      'webhook 1 names ${HOME}: only GAMEDAY_SECRET_* variables can be read',
+    );
+    expect(fillInSecrets('https://x/${GAMEDAY_SECRET_A}', 'webhook 1', { GAMEDAY_SECRET_A: 's3' })).toBe(
+      'https://x/s3',
+    );
   });
 });

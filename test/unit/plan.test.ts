@@ -13,7 +13,7 @@ settings:
   toxiproxy: { url: http://127.0.0.1:8474 }
 steadyState:
   - name: ok
-    http: { url: http://127.0.0.1:9/, timeout: 250ms, headers: { Authorization: "Bearer \${TOKEN}" } }
+    http: { url: http://127.0.0.1:9/, timeout: 250ms, headers: { Authorization: "Bearer \${GAMEDAY_SECRET_TOKEN}" } }
     expect: { latencyP99: 300ms, errorRate: 0.01 }
 guardrails:
   - { name: g, probe: ok, every: 100ms, abortWhen: { latencyP99: 1s } }
@@ -70,9 +70,9 @@ describe('planning a run', () => {
     expect(plan.rollbackTimeoutMs).toBe(600_000);
   });
 
-  it('keeps ${VAR} references in headers for the worker to resolve', () => {
+  it('keeps ${GAMEDAY_SECRET_*} references in headers for the worker to resolve', () => {
     expect(planRun(experiment(), options).steadyState[0]?.http?.headers).toEqual({
-      Authorization: 'Bearer ${TOKEN}',
+      Authorization: 'Bearer ${GAMEDAY_SECRET_TOKEN}',
     });
   });
 
