@@ -37,6 +37,9 @@ import { Notifier } from './notify';
 import { activities, cancellableWatch } from './proxies';
 import { describeHandle, messageOf, RunState } from './run-state';
 
+/** How long the end of a run waits for webhooks still being retried; the journal says which. */
+const NOTIFY_GRACE_MS = 60_000;
+
 export async function gamedayRun(plan: RunInput): Promise<RunResult> {
   const run = new RunState(plan);
   const experiment = new CancellationScope();
@@ -129,16 +132,21 @@ async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
     // minutes to start, and that wait is not part of the fault.
     const faultsInPlaceAt = Date.now();
     run.watchUntil(faultsInPlaceAt + phase.durationMs);
-    const watch = await cancellableWatch.watchPhase({
-      phase: phase.name,
-      startedAt: faultsInPlaceAt,
-      endsAt: faultsInPlaceAt + phase.durationMs,
-      guardrails: run.plan.guardrails,
-      expectations: phase.expectations,
-      fis: faults.flatMap((f) =>
-        f.handle.provider === 'awsFis' ? [{ fault: f.handle.name, handle: f.handle.awsFis }] : [],
-      ),
-    });
+    const watch = await cancellableWatch
+      .watchPhase({
+        phase: phase.name,
+        startedAt: faultsInPlaceAt,
+        endsAt: faultsInPlaceAt + phase.durationMs,
+        guardrails: run.plan.guardrails,
+        expectations: phase.expectations,
+        fis: faults.flatMap((f) =>
+          f.handle.provider === 'awsFis' ? [{ fault: f.handle.name, handle: f.handle.awsFis }] : [],
+        ),
+      })
+      .finally(() => {
+        // An abort cancels the watch: the phase still ended, and the reports need to know when.
+        record.endedAt ??= Date.now();
+      });
     run.endPhase(record, watch);
     if (watch.attempts > 1) {
       run.log(
@@ -173,15 +181,32 @@ async function passGate(
   phase: PhasePlan,
   gate: NonNullable<PhasePlan['gate']>,
 ): Promise<boolean> {
+  if (run.abort) return false;
   run.waitForApproval(phase.name, gate.timeoutMs);
   notifier.send('gate-waiting', {
     phase: phase.name,
     summary: `waiting for approval before phase ${phase.name}: gameday approve ${run.plan.runId} (aborts after ${formatDuration(gate.timeoutMs)})`,
   });
+  let approved: boolean;
   try {
-    if (await condition(() => run.isApproved(phase.name), gate.timeoutMs)) return true;
+    approved = await condition(() => run.isApproved(phase.name), gate.timeoutMs);
   } finally {
     run.waiting = null;
+  }
+  if (approved) {
+    // Someone may have waited a long time at the gate: the system must still be healthy before
+    // more faults go in.
+    run.enter('steady-state-before');
+    const check = await activities.checkSteadyState({ probes: run.plan.steadyState, deadline: Date.now() });
+    run.showSteadyState(check);
+    const failing = check.probes.filter((probe) => !probe.ok).map((probe) => probe.probe);
+    run.log(
+      'gate.steady-state',
+      check.ok ? `held before phase ${phase.name}` : `failed: ${failing.join(', ')}`,
+    );
+    if (check.ok) return true;
+    run.failure = `the steady state no longer held after the gate of phase ${phase.name} (${failing.join(', ')}); nothing more was injected`;
+    return false;
   }
   run.requestAbort({
     type: 'abort',
@@ -295,6 +320,10 @@ async function runRollbackSteps(run: RunState): Promise<void> {
 async function finish(run: RunState, notifier: Notifier): Promise<RunResult> {
   run.enter('rolling-back');
   await revertAll(run, run.faults);
+  // Said at once, not after the steady-state check: someone has to go and remove it by hand.
+  const stuck = run.unreverted().map((fault) => fault.handle.name);
+  if (stuck.length > 0)
+    notifier.send('rollback-failed', { summary: `ROLLBACK FAILED, STILL INJECTED: ${stuck.join(', ')}` });
   if (run.plan.rollback.length > 0 && run.phases.length > 0) {
     run.enter('rollback-steps');
     await runRollbackSteps(run);
@@ -320,16 +349,10 @@ async function finish(run: RunState, notifier: Notifier): Promise<RunResult> {
   run.reason = reason;
   run.log('verdict', `${verdict}: ${reason}`);
   if (verdict === 'aborted') notifier.send('aborted', { verdict, reason, summary: `aborted: ${reason}` });
-  if (verdict === 'rollback-failed') {
-    const stuck = run.remaining().map((item) => item.what);
-    notifier.send('rollback-failed', {
-      verdict,
-      reason,
-      summary: `ROLLBACK FAILED, STILL INJECTED: ${stuck.join(', ')}`,
-    });
-  }
+  if (verdict === 'rollback-failed' && stuck.length === 0)
+    notifier.send('rollback-failed', { verdict, reason, summary: `ROLLBACK FAILED: ${reason}` });
   notifier.send('finished', { verdict, reason, summary: `${verdict}: ${reason}` });
-  await notifier.drained();
+  await notifier.drained(NOTIFY_GRACE_MS);
 
   run.enter('writing-journal');
   const journal = run.journal();

@@ -183,6 +183,7 @@ export class RunState {
 
   approve(request: ApprovalRequest): ApprovalAnswer {
     const waiting = this.waiting;
+    if (this.abort) return { accepted: false, message: `the run is being aborted (${this.abort.reason})` };
     if (!waiting)
       return { accepted: false, message: `the run is not waiting at a gate (it is ${this.stage})` };
     if (request.phase && request.phase !== waiting.phase)

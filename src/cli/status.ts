@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { connectClient, temporalTarget } from '../temporal/connection';
-import { type RunView, readRun } from '../temporal/run-status';
+import { RunNotFound, type RunView, readRun } from '../temporal/run-status';
 import { statusBlock } from './format';
 
 export function registerStatus(program: Command): void {
@@ -32,7 +32,17 @@ async function watch(client: Client, runId: string): Promise<void> {
   const tty = process.stdout.isTTY;
   let previous = '';
   for (;;) {
-    const view = await readRun(client, runId);
+    let view: RunView;
+    try {
+      view = await readRun(client, runId);
+    } catch (error) {
+      if (error instanceof RunNotFound) throw error;
+      // No worker answers the status query while one restarts: keep watching.
+      const text = `${previous}\n(no answer from the run: ${(error as Error).message}; retrying)`;
+      if (tty) logUpdate(text);
+      await sleep(REDRAW_EVERY_MS);
+      continue;
+    }
     const text = statusBlock(view);
     if (tty) logUpdate(text);
     else if (text !== previous) console.log(`${text}\n`);

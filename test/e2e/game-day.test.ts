@@ -78,26 +78,28 @@ const readJournal = async (out: string, runId: string): Promise<Journal> =>
 describe('a game day with people in it', () => {
   it('waits at a gate until approved from another process, keeps the notes, and tells webhooks in order', async () => {
     const target = await startTarget();
-    const receiver = await startReceiver();
+    const receiver = await startReceiver((path) => (path === '/down' ? 500 : 200));
     const secret = uniqueName('hook-secret');
     const file = await writeExperiment(
       gatedExperiment(
         target,
         {
           notify: [
-            { url: `${receiver.url}/slack/\${HOOK_TOKEN}`, format: 'slack' },
+            { url: `${receiver.url}/slack/\${GAMEDAY_SECRET_HOOK}`, format: 'slack' },
             {
               url: `${receiver.url}/json`,
               format: 'json',
               events: ['run-started', 'gate-waiting', 'finished'],
             },
+            // A dead webhook: noted in the journal, and the run passes all the same.
+            { url: `${receiver.url}/down`, format: 'json', events: ['run-started'] },
           ],
         },
         // Long enough for an observer's note during the phase.
         '6s',
       ),
     );
-    const env = { ...cliEnv(uniqueName('gate')), HOOK_TOKEN: secret };
+    const env = { ...cliEnv(uniqueName('gate')), GAMEDAY_SECRET_HOOK: secret };
     const out = await scratchDir('out');
     const runId = uniqueName('gate');
     const worker = await startWorkerProcess(env);
@@ -163,6 +165,11 @@ describe('a game day with people in it', () => {
       'finished',
     ]);
     expect(receiver.at('/json')[2]).toMatchObject({ runId, verdict: 'passed' });
+    expect(receiver.at('/down')).toHaveLength(3);
+    expect(journal.events.map((e) => e.type)).toContain('notify.failed');
+    expect(journal.events.find((e) => e.type === 'gate.steady-state')?.message).toBe(
+      'held before phase gated',
+    );
     const slack = receiver.at(`/slack/${secret}`).map((body) => String(body.text));
     expect(slack).toHaveLength(3);
     expect(slack[1]).toContain(`waiting for approval before phase gated: gameday approve ${runId}`);
