@@ -1,10 +1,12 @@
 /** `gameday report`: re-render a journal in any format, or many journals of one experiment as a trend. */
+
+import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { Journal } from '../report/journal';
 import { renderTrend } from '../report/trend';
-import { REPORT_FORMATS, type ReportFormat, renderReport } from '../report/write';
+import { REPORT_FILES, REPORT_FORMATS, type ReportFormat, renderReport } from '../report/write';
 import { CliError, EXIT } from './exit-codes';
 
 interface ReportOptions {
@@ -39,7 +41,10 @@ export function registerReport(program: Command): void {
             `--format ${options.format}: choose one of ${REPORT_FORMATS.join(', ')}`,
             EXIT.invalidInput,
           );
-        text = renderReport(await readJournal(file), options.format as ReportFormat);
+        // The Markdown links the HTML report when it sits beside the journal, as a run writes them.
+        const html = join(dirname(file), REPORT_FILES.html);
+        const htmlPath = existsSync(html) ? relative(process.cwd(), html) : undefined;
+        text = renderReport(await readJournal(file), options.format as ReportFormat, { htmlPath });
       }
       if (options.out) await writeFile(options.out, text);
       else process.stdout.write(text);
@@ -73,10 +78,19 @@ async function trendJournals(dir: string, experiment: string | undefined): Promi
   } catch (error) {
     throw new CliError(`--trend ${dir}: ${(error as Error).message}`, EXIT.invalidInput);
   }
-  const journals = await Promise.all(entries.sort().map((path) => readJournal(join(dir, path))));
+  // One unreadable night must not hide all the others: skip it, and say so.
+  const read = await Promise.all(
+    entries.sort().map((path) =>
+      readJournal(join(dir, path)).catch((error: Error) => {
+        console.error(`gameday: skipped ${error.message}`);
+        return null;
+      }),
+    ),
+  );
+  const journals = read.filter((journal): journal is Journal => journal !== null);
   const names = [...new Set(journals.map((journal) => journal.experiment.name))].sort();
   if (journals.length === 0)
-    throw new CliError(`--trend ${dir}: no journal.json under it`, EXIT.invalidInput);
+    throw new CliError(`--trend ${dir}: no readable journal.json under it`, EXIT.invalidInput);
   if (experiment) {
     const chosen = journals.filter((journal) => journal.experiment.name === experiment);
     if (chosen.length === 0)

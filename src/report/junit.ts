@@ -3,12 +3,11 @@
  * schemas CI tools read: Jenkins xunit's junit-10.xsd and Apache Ant's JUnit.xsd (the stricter:
  * it wants properties, system-out and system-err, a timestamp without zone, a hostname).
  */
-import { hostname } from 'node:os';
 import { create } from 'xmlbuilder2';
 import type { Journal } from './journal';
 import { checkResults } from './results';
 
-export function renderJunit(journal: Journal, host = hostname() || 'localhost'): string {
+export function renderJunit(journal: Journal, host = workerHost(journal)): string {
   const results = checkResults(journal);
   const failures = results.filter((r) => r.ok === false && !r.error).length;
   const errors = results.filter((r) => r.ok === false && r.error).length;
@@ -63,6 +62,12 @@ export function renderJunit(journal: Journal, host = hostname() || 'localhost'):
   suite.ele('system-out').txt(xmlText([`${journal.verdict}: ${journal.reason}`, ...remaining].join('\n')));
   suite.ele('system-err').txt(xmlText(remaining.join('\n')));
   return root.end({ prettyPrint: true });
+}
+
+/** Where the run ran: the host of the first worker that watched a phase (identities are host:pid). */
+function workerHost(journal: Journal): string {
+  const identity = journal.phases.find((phase) => phase.watch?.workers.length)?.watch?.workers[0];
+  return identity?.replace(/:\d+$/, '') || 'localhost';
 }
 
 function seconds(ms: number): string {

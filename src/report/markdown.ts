@@ -5,7 +5,7 @@
 import { formatDuration } from '../experiment/duration';
 import { describeHandle } from './fault-text';
 import type { Journal } from './journal';
-import { checkResults } from './results';
+import { checkResults, recoveryText } from './results';
 
 export function renderMarkdown(journal: Journal, options: { htmlPath?: string } = {}): string {
   const time = (at: number | undefined) => (at === undefined ? '-' : new Date(at).toISOString());
@@ -21,14 +21,9 @@ export function renderMarkdown(journal: Journal, options: { htmlPath?: string } 
   lines.push(`# ${cell(journal.experiment.name)}: ${journal.verdict}`, '');
   lines.push(cell(journal.reason), '');
   if (journal.experiment.description) lines.push(`> ${cell(journal.experiment.description)}`, '');
-  const { recoveredAfterMs, withinMs } = journal.recovery;
   lines.push(
     `- run: \`${journal.runId}\`, started ${time(journal.startedAt)}, took ${formatDuration(journal.endedAt - journal.startedAt)}`,
-    `- recovery: ${
-      recoveredAfterMs === null
-        ? `not within ${formatDuration(withinMs)}`
-        : `${formatDuration(recoveredAfterMs)} after rollback (allowed ${formatDuration(withinMs)})`
-    }`,
+    `- recovery: ${recoveryText(journal)}`,
   );
   if (options.htmlPath)
     lines.push(`- full report: [${cell(options.htmlPath)}](${encodeURI(options.htmlPath)})`);

@@ -50,9 +50,10 @@ export function checkResults(journal: Journal): CheckResult[] {
   for (const phase of journal.phases) {
     const watch = phase.watch;
     if (!watch) {
-      results.push(
-        notRun('phase', phase.name, 'the phase was not watched (its faults could not be injected)'),
-      );
+      const why = phase.endedAt
+        ? 'the run was stopped during this phase, before its figures were collected'
+        : 'the phase was not watched (its faults could not be injected)';
+      results.push(notRun('phase', phase.name, why));
       continue;
     }
     for (const check of watch.expectations)
@@ -117,19 +118,29 @@ export function checkResults(journal: Journal): CheckResult[] {
     durationMs: 0,
   });
 
-  // An abort by a person, or an inject that failed, is not a hypothesis that failed: say so apart.
-  const aborted = journal.verdict === 'aborted' && !journal.phases.some((phase) => phase.watch?.breach);
+  // A run that did not pass must never read green: when no check above failed (an abort by a
+  // person, an inject or a check that failed, a refusal before anything ran), this one says why.
+  const unexplained = journal.verdict !== 'passed' && !results.some((result) => result.ok === false);
   results.push({
     group: 'run',
     name: 'run completed',
-    ok: !aborted,
+    ok: !unexplained,
     measured: journal.verdict,
-    tolerance: 'not aborted',
-    failure: aborted ? journal.reason : '',
+    tolerance: 'passed',
+    failure: unexplained ? `${journal.verdict}: ${journal.reason}` : '',
     durationMs: journal.endedAt - journal.startedAt,
-    error: aborted,
+    error: unexplained,
   });
   return results;
+}
+
+/** Recovery in words: recovered after how long, did not recover, or never measured. */
+export function recoveryText(journal: Journal): string {
+  const { recoveredAfterMs, withinMs } = journal.recovery;
+  if (recoveredAfterMs !== null)
+    return `${formatDuration(recoveredAfterMs)} after rollback (allowed ${formatDuration(withinMs)})`;
+  if (journal.steadyStateAfter) return `NOT within ${formatDuration(withinMs)} of rollback`;
+  return 'not measured (the run ended before the steady state was checked again)';
 }
 
 function hypothesis(group: ResultGroup, name: string, check: HypothesisCheck): CheckResult {

@@ -95,7 +95,7 @@ export function lineChart(spec: ChartSpec): Html {
       pen = 'L';
     }
     const dots =
-      series.points.length <= 40
+      series.points.length <= 40 || series.className.includes('dots-only')
         ? series.points.map((p) =>
             p.y === null ? '' : html`<circle cx="${num(xAt(p.x))}" cy="${num(yAt(p.y))}" r="2.5"/>`,
           )
@@ -143,6 +143,7 @@ svg.chart .tick text, svg.chart .x-tick { fill: #5f6b7a; }
 svg.chart .fault-window rect { fill: #f4c7c3; stroke: #c62828; stroke-width: .5; }
 svg.chart .fault-window text { fill: #7a1a1a; font-size: 9px; }
 svg.chart .series path { fill: none; stroke-width: 1.8; }
+svg.chart .dots-only path { display: none; }
 svg.chart .marker line { stroke-width: 1.5; stroke-dasharray: 4 3; }
 svg.chart .breach-marker line { stroke: #c62828; } svg.chart .breach-marker text { fill: #c62828; }
 svg.chart .abort-marker line { stroke: #6b21a8; } svg.chart .abort-marker text { fill: #6b21a8; }

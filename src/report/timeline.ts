@@ -86,11 +86,14 @@ export function timelineOf(journal: Journal): Timeline {
             ]
           : [],
       ),
-      ...journal.signals.map((signal) => ({
-        kind: 'abort' as const,
-        at: signal.at,
-        label: `${signal.type} by ${signal.by}: ${signal.reason}`,
-      })),
+      // An approval is not an interruption: only aborts and cancellations are marked.
+      ...journal.signals
+        .filter((signal) => signal.type !== 'approve')
+        .map((signal) => ({
+          kind: 'abort' as const,
+          at: signal.at,
+          label: `${signal.type} by ${signal.by}: ${signal.reason}`,
+        })),
     ],
   };
 }

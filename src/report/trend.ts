@@ -6,7 +6,7 @@
 import { formatDuration } from '../experiment/duration';
 import { Html, html } from './html-text';
 import type { Journal } from './journal';
-import { percent, phaseAvailability } from './results';
+import { percent, phaseAvailability, recoveryText } from './results';
 import { CHART_STYLE, lineChart } from './svg-chart';
 
 export function renderTrend(journals: Journal[]): string {
@@ -22,14 +22,25 @@ export function renderTrend(journals: Journal[]): string {
   };
 
   const recoveries = runs.map((run) => run.recovery.recoveredAfterMs);
+  // A night that never recovered is the worst night: drawn at its limit, not left out.
+  const notRecovered = runs.map((run) =>
+    run.recovery.recoveredAfterMs === null && run.steadyStateAfter ? run.recovery.withinMs : null,
+  );
   const recoveryChart = lineChart({
     title: 'time to recover after rollback',
     x,
     y: {
-      max: niceMax(Math.max(1, ...recoveries.map((ms) => ms ?? 0))),
+      max: niceMax(Math.max(1, ...recoveries.map((ms) => ms ?? 0), ...notRecovered.map((ms) => ms ?? 0))),
       tick: (ms) => formatDuration(Math.round(ms)),
     },
-    series: [{ name: 'recovery', className: 's3', points: recoveries.map((ms, i) => ({ x: i, y: ms })) }],
+    series: [
+      { name: 'recovered after', className: 's3', points: recoveries.map((ms, i) => ({ x: i, y: ms })) },
+      {
+        name: 'did not recover (at its limit)',
+        className: 's2 dots-only',
+        points: notRecovered.map((ms, i) => ({ x: i, y: ms })),
+      },
+    ],
   });
 
   // Phases in the order they ran, across every run (a phase added later joins at the end).
@@ -79,7 +90,7 @@ ${availabilityCharts}
 <table><thead><tr><th>started (UTC)</th><th>run</th><th>verdict</th><th>recovery</th>${phases.map((phase) => html`<th>${phase}</th>`)}</tr></thead>
 <tbody>${runs.map(
     (run, i) =>
-      html`<tr><td>${day(run.startedAt)}</td><td><code>${run.runId}</code></td><td class="verdict-${run.verdict}">${run.verdict}</td><td>${run.recovery.recoveredAfterMs === null ? 'not recovered' : formatDuration(run.recovery.recoveredAfterMs)}</td>${phases.map(
+      html`<tr><td>${day(run.startedAt)}</td><td><code>${run.runId}</code></td><td class="verdict-${run.verdict}">${run.verdict}</td><td>${recoveryText(run)}</td>${phases.map(
         (phase) => {
           const byProbe = availability[i]?.get(phase);
           return html`<td>${byProbe ? [...byProbe].map(([probe, ratio]) => `${probe} ${percent(ratio)}`).join(', ') : '—'}</td>`;

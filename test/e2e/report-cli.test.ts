@@ -65,6 +65,6 @@ describe('gameday report', () => {
     expect(format.stderr).toContain('--format pdf: choose one of html, md, junit, json');
     const empty = await gameday(['report', '--trend', await scratchDir('empty')]).done;
     expect(empty.code).toBe(64);
-    expect(empty.stderr).toContain('no journal.json under it');
+    expect(empty.stderr).toContain('no readable journal.json under it');
   });
 });

@@ -114,8 +114,22 @@ describe('the JUnit report', () => {
       /<testcase name="rollback"[^>]*>\s*<failure message="STILL INJECTED: fault dynamodb-unreachable: toxic still on proxy dynamodb/,
     );
     expect(renderJunit(abortedByPerson())).toMatch(
-      /<testcase name="run completed"[^>]*>\s*<error message="aborted by ana: pager fired/,
+      /<testcase name="run completed"[^>]*>\s*<error message="aborted: aborted by ana: pager fired/,
     );
+  });
+  it('is never green for a run that did not pass, even when no hypothesis check ran', async () => {
+    const refused: Journal = {
+      ...notStarted(),
+      steadyStateBefore: null,
+      reason: 'nothing was injected: the AWS account is not in target.accounts',
+    };
+    const xml = renderJunit(refused);
+    expect(xml).toMatch(
+      /<testcase name="run completed"[^>]*>\s*<error message="not-started: nothing was injected/,
+    );
+    expect(xml).toContain('hostname="localhost"');
+    await expectValidJunit(xml);
+    expect(renderJunit(fragile)).toContain('hostname="vm"');
   });
 });
 
@@ -129,6 +143,20 @@ describe('the HTML report', () => {
     expect(page.match(/class="phase-band"/g)).toHaveLength(2 * probes.length * fragile.phases.length);
     expect(page.match(/class="fault-window"/g)).toHaveLength(2 * probes.length * fragile.faults.length);
     expect(page).toContain('<p class="verdict">DEVIATED</p>');
+  });
+
+  it('marks aborts but not approvals on the charts', () => {
+    const journal = structuredClone(abortedByPerson());
+    journal.signals.push({
+      type: 'approve',
+      at: journal.startedAt + 1_000,
+      by: 'bo',
+      reason: 'phase dns-void',
+    });
+    const page = renderHtml(journal);
+    const charts = page.match(/<svg class="chart"/g)?.length ?? 0;
+    expect(page.match(/class="marker abort-marker"/g)).toHaveLength(charts);
+    expect(page).toContain('<strong>approve</strong> by bo');
   });
 
   it('marks a guardrail breach and says loudly what is still injected', () => {
