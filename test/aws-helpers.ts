@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { FisClient, ListExperimentsCommand, ListExperimentTemplatesCommand } from '@aws-sdk/client-fis';
 import { inject, onTestFinished } from 'vitest';
+import { pollUntilStopped } from './helpers';
 
 export const motoUrl = () => inject('motoUrl');
 export const dynamoUrl = () => inject('dynamoUrl');
@@ -52,22 +53,10 @@ export async function instanceStates(ids: string[], endpoint = motoUrl()): Promi
 
 /** Every state moto reported for the instances, polled until stopped. */
 export function observeInstances(ids: string[], endpoint = motoUrl(), everyMs = 100) {
-  const seen: { at: number; states: Record<string, string> }[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      seen.push({ at: Date.now(), states: await instanceStates(ids, endpoint) });
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
-  return {
-    seen,
-    async stop() {
-      running = false;
-      await loop;
-      return seen;
-    },
-  };
+  return pollUntilStopped(everyMs, async () => ({
+    at: Date.now(),
+    states: await instanceStates(ids, endpoint),
+  }));
 }
 
 export async function fisExperiments(endpoint = motoUrl()) {

@@ -134,14 +134,22 @@ export async function proxyState(proxy: string, url = toxiproxyUrl()): Promise<P
 
 /** Everything the Toxiproxy server showed for a proxy, polled until stopped. */
 export function observeProxy(proxy: string, everyMs = 20) {
-  const seen: (ProxyState & { at: number })[] = [];
+  return pollUntilStopped(everyMs, async () => ({ at: Date.now(), ...(await proxyState(proxy)) }));
+}
+
+/**
+ * Calls `look` every `everyMs` until `stop()`, keeping what it saw: how tests watch a server from
+ * outside while a run goes on. A look that throws (the thing is between states) is skipped.
+ */
+export function pollUntilStopped<T>(everyMs: number, look: () => Promise<T>) {
+  const seen: T[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
       try {
-        seen.push({ at: Date.now(), ...(await proxyState(proxy)) });
+        seen.push(await look());
       } catch {
-        // the proxy may not exist yet
+        // not there yet, or between states: the next look sees it
       }
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
@@ -274,6 +282,16 @@ export function gameday(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return { child, done, output: () => stdout + stderr };
+}
+
+/** `gameday worker` as its own process, once it polls: the one a test kills with SIGKILL. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<CliProcess> {
+  const worker = gameday(['worker'], env);
+  await waitFor(() => worker.output().includes('worker polling'), {
+    what: 'the worker to poll',
+    timeoutMs: 30_000,
+  });
+  return worker;
 }
 
 /** The environment a CLI run needs to reach the suite's servers on a queue of its own. */

@@ -8,7 +8,7 @@ import { expect, onTestFinished } from 'vitest';
 import type { BuildName } from '../src/lab/builds';
 import { isAlive, type LabInfo, labDown, labEnv, labProcesses, labUp } from '../src/lab/lab';
 import type { Journal } from '../src/report/journal';
-import { scratchDir, uniqueName, waitFor } from './helpers';
+import { pollUntilStopped, scratchDir, uniqueName, waitFor } from './helpers';
 
 export async function startLab(build: BuildName): Promise<LabInfo> {
   const home = await scratchDir(`lab-${build}`);
@@ -40,37 +40,18 @@ export interface Observation {
 /** Polls the lab's Toxiproxy and moto until stopped: what was really injected, and when. */
 export function observeLab(lab: LabInfo, everyMs = 100) {
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint: lab.endpoints.moto });
-  const seen: Observation[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      try {
-        const [proxies, instances] = await Promise.all([
-          fetch(`${lab.endpoints.toxiproxy}/proxies`).then(
-            (r) => r.json() as Promise<Record<string, ProxyView>>,
-          ),
-          ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['orders'] }] })),
-        ]);
-        const fleet = Object.fromEntries(
-          (instances.Reservations ?? [])
-            .flatMap((r) => r.Instances ?? [])
-            .map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']),
-        );
-        seen.push({ at: Date.now(), proxies, fleet });
-      } catch {
-        // the lab is between states; the next poll sees it
-      }
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
-  return {
-    seen,
-    async stop() {
-      running = false;
-      await loop;
-      return seen;
-    },
-  };
+  return pollUntilStopped(everyMs, async (): Promise<Observation> => {
+    const [proxies, instances] = await Promise.all([
+      fetch(`${lab.endpoints.toxiproxy}/proxies`).then((r) => r.json() as Promise<Record<string, ProxyView>>),
+      ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['orders'] }] })),
+    ]);
+    const fleet = Object.fromEntries(
+      (instances.Reservations ?? [])
+        .flatMap((r) => r.Instances ?? [])
+        .map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']),
+    );
+    return { at: Date.now(), proxies, fleet };
+  });
 }
 
 const toxic = (type: string) => (proxy: ProxyView | undefined) =>

@@ -21,10 +21,10 @@ import {
   REGION,
 } from '../aws-helpers';
 import {
-  type CliProcess,
   cliEnv,
   gameday,
   scratchDir,
+  startWorkerProcess,
   uniqueName,
   waitFor,
   writeExperiment,
@@ -219,12 +219,6 @@ describe('runs that would touch the same targets', () => {
     expect(Object.values(await instanceStates([shared ?? '', other ?? '']))).toEqual(['running', 'running']);
   });
 });
-
-async function startWorkerProcess(env: Record<string, string>): Promise<CliProcess> {
-  const worker = gameday(['worker'], env);
-  await waitFor(() => worker.output().includes('worker polling'), { what: 'the worker to poll' });
-  return worker;
-}
 
 describe('a worker killed with SIGKILL between stopping instances and starting them', () => {
   it('leaves every chosen instance running in the end', async () => {

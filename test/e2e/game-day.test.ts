@@ -10,13 +10,13 @@ import type { ExperimentInput } from '../../src/experiment/schema';
 import type { Journal } from '../../src/report/journal';
 import { readRun } from '../../src/temporal/run-status';
 import {
-  type CliProcess,
   cliEnv,
   experimentFor,
   gameday,
   proxyState,
   scratchDir,
   startTarget,
+  startWorkerProcess,
   type Target,
   testClient,
   uniqueName,
@@ -24,15 +24,6 @@ import {
   writeExperiment,
 } from '../helpers';
 import { startReceiver } from '../webhook-receiver';
-
-async function startWorkerProcess(env: Record<string, string>): Promise<CliProcess> {
-  const worker = gameday(['worker'], env);
-  await waitFor(() => worker.output().includes('worker polling'), {
-    what: 'the worker to poll',
-    timeoutMs: 30_000,
-  });
-  return worker;
-}
 
 function gatedExperiment(
   target: Target,

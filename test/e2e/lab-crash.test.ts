@@ -10,14 +10,8 @@ import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/report/journal';
 import { readRun } from '../../src/temporal/run-status';
 import { PROJECT_ROOT } from '../../src/tools';
-import { type CliProcess, gameday, scratchDir, uniqueName, waitFor } from '../helpers';
+import { gameday, scratchDir, startWorkerProcess, uniqueName, waitFor } from '../helpers';
 import { expectLabGone, expectLabRestored, labCliEnv, startLab } from '../lab-helpers';
-
-async function startWorkerProcess(env: Record<string, string>): Promise<CliProcess> {
-  const worker = gameday(['worker'], env);
-  await waitFor(() => worker.output().includes('worker polling'), { what: 'the worker to poll' });
-  return worker;
-}
 
 describe('the lab with its worker killed during the EC2 phase', () => {
   it('ends with no toxic, every proxy enabled and the fleet whole', async () => {

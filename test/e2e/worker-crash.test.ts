@@ -9,27 +9,18 @@ import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/report/journal';
 import { readRun } from '../../src/temporal/run-status';
 import {
-  type CliProcess,
   cliEnv,
   experimentFor,
   gameday,
   proxyState,
   scratchDir,
   startTarget,
+  startWorkerProcess,
   testClient,
   uniqueName,
   waitFor,
   writeExperiment,
 } from '../helpers';
-
-async function startWorkerProcess(env: Record<string, string>): Promise<CliProcess> {
-  const worker = gameday(['worker'], env);
-  await waitFor(() => worker.output().includes('worker polling'), {
-    what: 'the worker to poll',
-    timeoutMs: 30_000,
-  });
-  return worker;
-}
 
 describe('a worker killed with SIGKILL mid-phase', () => {
   it('leaves no toxic behind: a new worker resumes the run and reverts', async () => {
