@@ -20,7 +20,9 @@ import { type RunHandle, startRun } from '../temporal/start-run';
 import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { faultLine, phaseLine, statusBlock, verdictText } from './format';
-import { taskQueue } from './task-queue';
+import { taskQueue, warnWithoutWorker } from './task-queue';
+
+const NO_WORKER = 'the run waits until `gameday worker` starts (or use --local)';
 
 interface RunOptions {
   local?: boolean;
@@ -90,7 +92,7 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
   const workerDone = worker?.run();
   try {
     const client = await connectClient(target);
-    if (!worker) await warnWithoutWorker(client);
+    if (!worker) await warnWithoutWorker(client, NO_WORKER);
     const handle = await startRun(client, plan, taskQueue());
     console.log(
       `run ${pc.bold(runId)} started: ${plan.phases.length} phase(s), journal in ${relative('.', plan.outDir) || '.'}`,
@@ -103,22 +105,6 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
       await workerDone;
     }
     await local?.server?.stop();
-  }
-}
-
-/** A run with no worker just waits; say so instead of sitting silent. */
-async function warnWithoutWorker(client: Client): Promise<void> {
-  const { pollers } = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
-    taskQueue: { name: taskQueue() },
-    taskQueueType: 1, // workflow tasks
-  });
-  if (!pollers?.length) {
-    console.log(
-      pc.yellow(
-        `no worker is polling task queue ${taskQueue()}: the run waits until \`gameday worker\` starts (or use --local)`,
-      ),
-    );
   }
 }
 

@@ -36,7 +36,9 @@ import {
   temporalTarget,
 } from '../temporal/connection';
 import { CliError, EXIT } from './exit-codes';
-import { taskQueue } from './task-queue';
+import { taskQueue, warnWithoutWorker } from './task-queue';
+
+const NO_WORKER = 'scheduled runs wait until `gameday worker` runs';
 
 /** The run id `<scheduleId>-YYYYMMDD-HHMMSS` must stay within the 100 characters a run id may have. */
 const SCHEDULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
@@ -157,7 +159,7 @@ export function registerSchedule(program: Command): void {
         await handle.unpause(options.note ?? `unpaused by ${who()}`);
         const next = (await handle.describe()).info.nextActionTimes.slice(0, 2);
         console.log(`schedule ${id} unpaused; next: ${next.map(timeText).join(', ') || 'none'}`);
-        await warnWithoutWorker(client);
+        await warnWithoutWorker(client, NO_WORKER);
       });
     });
 
@@ -258,7 +260,7 @@ async function createSchedule(file: string, options: CreateOptions): Promise<voi
         `journals in ${input.outRoot}/<runId>`,
     );
     console.log(`  next: ${view.next.map((time) => timeText(new Date(time))).join(', ') || 'none'}`);
-    await warnWithoutWorker(client);
+    await warnWithoutWorker(client, NO_WORKER);
   });
 }
 
@@ -475,7 +477,7 @@ async function triggerNow(client: Client, scheduleId: string): Promise<void> {
       `triggered ${scheduleId}; \`gameday schedule list\` shows the run once Temporal has taken it`,
     );
   }
-  await warnWithoutWorker(client);
+  await warnWithoutWorker(client, NO_WORKER);
 }
 
 async function startedSince(handle: ScheduleHandle, seen: Set<string>): Promise<string | null> {
@@ -788,22 +790,6 @@ function storedArgs(description: ScheduleDescription): ScheduledRunInput {
     );
   }
   return { ...input, env: input.env ?? {} };
-}
-
-/** Scheduled runs wait for a worker; say so instead of letting the first one sit silent. */
-async function warnWithoutWorker(client: Client): Promise<void> {
-  const { pollers } = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
-    taskQueue: { name: taskQueue() },
-    taskQueueType: 1, // workflow tasks
-  });
-  if (!pollers?.length) {
-    console.log(
-      pc.yellow(
-        `no worker is polling task queue ${taskQueue()}: scheduled runs wait until \`gameday worker\` runs`,
-      ),
-    );
-  }
 }
 
 function who(): string {

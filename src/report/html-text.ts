@@ -36,3 +36,22 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
     strings.reduce((out, literal, i) => out + literal + (i < values.length ? render(values[i]) : ''), ''),
   );
 }
+
+/**
+ * A whole report page. Its Content-Security-Policy allows inline style and nothing else: no
+ * script, font or request, so the file reads the same offline, attached to a CI run or mailed.
+ */
+export function selfContainedPage(title: string, style: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${title}</title>
+<style>${new Html(style)}</style>
+</head>
+${body}
+</html>
+`.text;
+}

@@ -5,7 +5,7 @@
  */
 import { formatDuration } from '../experiment/duration';
 import { describeHandle } from './fault-text';
-import { Html, html } from './html-text';
+import { type Html, html, selfContainedPage } from './html-text';
 import type { HypothesisCheck, Journal } from './journal';
 import { type CheckResult, checkResults, describeTolerance } from './results';
 import { CHART_STYLE, lineChart } from './svg-chart';
@@ -14,17 +14,10 @@ import { type Timeline, timelineOf } from './timeline';
 export function renderHtml(journal: Journal): string {
   const results = checkResults(journal);
   const timeline = timelineOf(journal);
-  const title = `${journal.experiment.name}: ${journal.verdict}`;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${title}</title>
-<style>${new Html(STYLE + CHART_STYLE)}</style>
-</head>
-<body>
+  return selfContainedPage(
+    `${journal.experiment.name}: ${journal.verdict}`,
+    STYLE + CHART_STYLE,
+    html`<body>
 ${banner(journal)}
 <main>
 ${hypothesisSection(journal)}
@@ -37,9 +30,8 @@ ${phasesSection(journal)}
 ${environmentSection(journal)}
 ${eventsSection(journal)}
 </main>
-</body>
-</html>
-`.text;
+</body>`,
+  );
 }
 
 const when = (at: number | undefined) =>

@@ -4,7 +4,7 @@
  * phase's availability, run after run.
  */
 import { formatDuration } from '../experiment/duration';
-import { Html, html } from './html-text';
+import { html, selfContainedPage } from './html-text';
 import type { Journal } from './journal';
 import { percent, phaseAvailability, recoveryText } from './results';
 import { CHART_STYLE, lineChart } from './svg-chart';
@@ -65,23 +65,17 @@ export function renderTrend(journals: Journal[]): string {
       })}</figure>`,
   );
 
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${name}: resilience trend</title>
-<style>${new Html(STYLE + CHART_STYLE)}</style>
-</head>
-<body><main>
+  return selfContainedPage(
+    `${name}: resilience trend`,
+    STYLE + CHART_STYLE,
+    html`<body><main>
 <h1>${name}: resilience trend</h1>
 <p class="hint">${runs.length} run(s)${runs.length ? `, ${day(runs[0]?.startedAt ?? 0)} to ${day(runs.at(-1)?.startedAt ?? 0)} UTC` : ''}.</p>
 <h2>Verdict per run</h2>
 <ol class="verdicts">${runs.map(
-    (run) =>
-      html`<li class="verdict-${run.verdict}" title="${run.runId}: ${run.reason}"><span>${day(run.startedAt).slice(0, 10)}</span><strong>${run.verdict}</strong></li>`,
-  )}</ol>
+      (run) =>
+        html`<li class="verdict-${run.verdict}" title="${run.runId}: ${run.reason}"><span>${day(run.startedAt).slice(0, 10)}</span><strong>${run.verdict}</strong></li>`,
+    )}</ol>
 <h2>Recovery time</h2>
 <figure class="trend-chart">${recoveryChart}</figure>
 <h2>Availability during each phase</h2>
@@ -89,16 +83,16 @@ ${availabilityCharts}
 <h2>Runs</h2>
 <table><thead><tr><th>started (UTC)</th><th>run</th><th>verdict</th><th>recovery</th>${phases.map((phase) => html`<th>${phase}</th>`)}</tr></thead>
 <tbody>${runs.map(
-    (run, i) =>
-      html`<tr><td>${day(run.startedAt)}</td><td><code>${run.runId}</code></td><td class="verdict-${run.verdict}">${run.verdict}</td><td>${recoveryText(run)}</td>${phases.map(
-        (phase) => {
-          const byProbe = availability[i]?.get(phase);
-          return html`<td>${byProbe ? [...byProbe].map(([probe, ratio]) => `${probe} ${percent(ratio)}`).join(', ') : '—'}</td>`;
-        },
-      )}</tr>`,
-  )}</tbody></table>
-</main></body></html>
-`.text;
+      (run, i) =>
+        html`<tr><td>${day(run.startedAt)}</td><td><code>${run.runId}</code></td><td class="verdict-${run.verdict}">${run.verdict}</td><td>${recoveryText(run)}</td>${phases.map(
+          (phase) => {
+            const byProbe = availability[i]?.get(phase);
+            return html`<td>${byProbe ? [...byProbe].map(([probe, ratio]) => `${probe} ${percent(ratio)}`).join(', ') : '—'}</td>`;
+          },
+        )}</tr>`,
+    )}</tbody></table>
+</main></body>`,
+  );
 }
 
 function niceMax(value: number): number {
