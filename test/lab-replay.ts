@@ -17,6 +17,7 @@ import {
   expectLabGone,
   expectLabRestored,
   labCliEnv,
+  type Observation,
   observeLab,
   startLab,
 } from './lab-helpers';
@@ -24,7 +25,7 @@ import {
 export async function replayAgainst(
   build: BuildName,
   expected: { verdict: string; exitCode: number },
-): Promise<{ journal: Journal; runDir: string }> {
+): Promise<{ journal: Journal; runDir: string; seen: Observation[] }> {
   const lab = await startLab(build);
   const observer = observeLab(lab);
   const out = await scratchDir('replay');
@@ -57,16 +58,27 @@ export async function replayAgainst(
   expectFaultsInTheirWindows(journal, seen);
   expect(journal.faults.every((f) => f.status === 'reverted')).toBe(true);
   await expectLabGone(lab);
-  return { journal, runDir: join(out, runId) };
+  return { journal, runDir: join(out, runId), seen };
 }
 
-/** The orders API's availability in a phase: the share of reads (or writes) that succeeded. */
-export function availability(journal: Journal, phase: string, probe: 'orders-read' | 'orders-write'): number {
-  const check = journal.phases
-    .find((p) => p.name === phase)
-    ?.watch?.expectations.find((e) => e.probe === probe);
-  if (!check) throw new Error(`no ${probe} figures for ${phase}`);
-  return 1 - check.summary.errorRate;
+type OrdersProbe = 'orders-read' | 'orders-write';
+
+/**
+ * The orders API's availability in a phase: the share of reads, of writes, or of both, that
+ * succeeded. Both together where the load balancer's round robin decides which target a request
+ * meets: reads and writes take turns, so one probe alone can keep missing the broken target.
+ */
+export function availability(journal: Journal, phase: string, probes: OrdersProbe | OrdersProbe[]): number {
+  const checks = [probes].flat().map((probe) => {
+    const check = journal.phases
+      .find((p) => p.name === phase)
+      ?.watch?.expectations.find((e) => e.probe === probe);
+    if (!check) throw new Error(`no ${probe} figures for ${phase}`);
+    return check.summary;
+  });
+  const samples = checks.reduce((sum, summary) => sum + summary.samples, 0);
+  const errors = checks.reduce((sum, summary) => sum + summary.errors, 0);
+  return samples === 0 ? 0 : 1 - errors / samples;
 }
 
 /**

@@ -4,15 +4,25 @@ import { availability, expectReportsRead, replayAgainst } from '../lab-replay';
 
 describe('the October 20 replay against the fragile build', () => {
   it('deviates in every phase where the real outage hurt, and the lab is restored after', async () => {
-    const { journal, runDir } = await replayAgainst('fragile', { verdict: 'deviated', exitCode: 1 });
+    const { journal, runDir, seen } = await replayAgainst('fragile', { verdict: 'deviated', exitCode: 1 });
     // DynamoDB gone: no cache, no queue, and a deep health check empties the load balancer.
     expect(availability(journal, 'dns-void', 'orders-read')).toBeLessThan(0.1);
     expect(availability(journal, 'dns-void', 'orders-write')).toBeLessThan(0.1);
+    // Lease collapse: running instances keep serving, as on the day, but the lost host is never
+    // replaced while RunInstances fails: moto itself never shows the fleet whole in the phase.
+    const leaseCollapse = journal.phases.find((p) => p.name === 'lease-collapse');
+    const inPhase = seen.filter(
+      (o) => o.at >= (leaseCollapse?.startedAt ?? 0) && o.at <= (leaseCollapse?.endedAt ?? 0),
+    );
+    const running = (o: (typeof seen)[number]) =>
+      Object.values(o.fleet).filter((s) => s === 'running').length;
+    expect(inPhase.length).toBeGreaterThan(10);
+    expect(Math.max(...inPhase.map(running))).toBeLessThan(4);
+    // Network backlog: the replacement launched for the churned host takes traffic at once (new
+    // targets count as healthy) though it has no network yet, until two checks catch up.
+    expect(availability(journal, 'network-backlog', ['orders-read', 'orders-write'])).toBeLessThan(0.99);
     // Flapping health checks drop every target from time to time, and there is no fail-open.
     expect(availability(journal, 'nlb-health-flapping', 'orders-read')).toBeLessThan(0.99);
-    // Lost hosts and unreachable new capacity: requests reach them until checks catch up.
-    expect(availability(journal, 'lease-collapse', 'orders-read')).toBeLessThan(0.99);
-    expect(availability(journal, 'network-backlog', 'orders-read')).toBeLessThan(0.99);
     // With every EC2 call slower than its timeout, the autoscaler never replaces the lost instance.
     const fleet = journal.phases
       .find((p) => p.name === 'throttled-100')
