@@ -5,7 +5,7 @@
  */
 import type { WebhookPlan } from '../src/experiment/plan';
 import type { NotifyEvent } from '../src/experiment/schema';
-import { fillInSecrets, withoutSecrets } from '../src/experiment/worker-secrets';
+import { fillInSecrets, withoutSecrets, withoutSecretValues } from '../src/experiment/worker-secrets';
 import { describeFetchError } from './probes/http';
 
 export interface Notification {
@@ -49,7 +49,7 @@ export async function sendNotification(input: {
     });
     await response.arrayBuffer();
   } catch (error) {
-    throw new Error(`${where}: ${describeFetchError(error)}`);
+    throw new Error(`${where}: ${withoutSecretValues(describeFetchError(error), [webhook.url])}`);
   }
   if (!response.ok) throw new Error(`${where}: answered ${response.status}`);
   return { status: response.status };

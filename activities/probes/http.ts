@@ -2,7 +2,7 @@
 
 import { formatDuration } from '../../src/experiment/duration';
 import type { HttpRequestPlan } from '../../src/experiment/plan';
-import { fillInSecrets } from '../../src/experiment/worker-secrets';
+import { fillInSecrets, withoutSecretValues } from '../../src/experiment/worker-secrets';
 import type { Sample } from './samples';
 
 export async function sampleHttp(
@@ -45,7 +45,7 @@ export async function sampleHttp(
   } catch (error) {
     const message = timedOut
       ? `timeout after ${formatDuration(request.timeoutMs)}`
-      : describeFetchError(error);
+      : withoutSecretValues(describeFetchError(error), Object.values(request.headers ?? {}));
     return { at, ok: false, latencyMs: elapsed(), error: message };
   } finally {
     clearTimeout(timer);

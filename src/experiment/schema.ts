@@ -196,13 +196,23 @@ export const NOTIFY_EVENTS = [
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
+function hasUserInfo(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { username, password } = new URL(url);
+  return Boolean(username || password);
+}
+
 export const Webhook = z.strictObject({
   url: z
     .string()
     .refine((url) => URL.canParse(withoutSecrets(url)) && /^https?:\/\//.test(url), {
       message: `an http(s) URL; write secret parts as $\{${SECRET_PREFIX}NAME}, read from the worker environment`,
     })
-    .refine((url) => forbiddenVariables(url).length === 0, SECRET_MESSAGE),
+    .refine((url) => forbiddenVariables(url).length === 0, SECRET_MESSAGE)
+    .refine((url) => !hasUserInfo(withoutSecrets(url)), {
+      message:
+        'no user:password@ in a webhook URL (fetch refuses to send one): put the secret in the path or query',
+    }),
   format: z
     .enum(['slack', 'json'])
     .default('json')

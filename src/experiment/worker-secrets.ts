@@ -26,6 +26,24 @@ export function fillInSecrets(text: string, what: string, env: NodeJS.ProcessEnv
   });
 }
 
+/**
+ * The message with every secret the texts name blanked out, as written or URL-encoded: a library's
+ * error can quote the request it refused (a URL, a header value), and that text reaches the journal.
+ */
+export function withoutSecretValues(
+  message: string,
+  texts: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const values = texts
+    .flatMap((text) => [...text.matchAll(VARIABLE)].map((m) => env[m[1] as string]))
+    .filter((value): value is string => typeof value === 'string' && value.length > 0)
+    .flatMap((value) => [value, encodeURIComponent(value), encodeURI(value)])
+    // Longest first, so a secret that contains another is blanked whole.
+    .sort((a, b) => b.length - a.length);
+  return values.reduce((text, value) => text.split(value).join('<secret>'), message);
+}
+
 /** A placeholder in place of each variable: the text's shape, for validating a URL. */
 export function withoutSecrets(text: string): string {
   return text.replace(VARIABLE, 'x');

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendNotification } from '../../activities/notify';
+import { sampleHttp } from '../../activities/probes/http';
 import { ExperimentError, formatIssue, parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
 import { fillInSecrets } from '../../src/experiment/worker-secrets';
@@ -104,5 +106,47 @@ describe('secrets read on the worker', () => {
     expect(fillInSecrets('https://x/${GAMEDAY_SECRET_A}', 'webhook 1', { GAMEDAY_SECRET_A: 's3' })).toBe(
       'https://x/s3',
     );
+  });
+
+  it('refuse user:password@ in a webhook URL, which fetch would not send anyway', () => {
+    expect(
+      problems(
+        `${base}phases:\n  - { name: p, duration: 1s }\nnotify:\n  - url: "https://bot:\${GAMEDAY_SECRET_PW}@hooks.example/x"\n`,
+      ),
+    ).toEqual([expect.stringMatching(/notify\[0\]\.url +no user:password@ in a webhook URL/)]);
+  });
+});
+
+describe('errors from requests that carry a secret', () => {
+  const secret = 'hunter2-\r\n-tail';
+  process.env.GAMEDAY_SECRET_UNIT = secret;
+  afterEach(() => {
+    process.env.GAMEDAY_SECRET_UNIT = secret;
+  });
+
+  it('never quote the secret, though fetch quotes the header value it refused', async () => {
+    const sample = await sampleHttp(
+      {
+        url: 'http://127.0.0.1:9/',
+        method: 'GET',
+        timeoutMs: 1_000,
+        headers: { Authorization: 'Bearer ${GAMEDAY_SECRET_UNIT}' },
+      },
+      null,
+    );
+    expect(sample.ok).toBe(false);
+    expect(sample.error).toContain('<secret>');
+    expect(sample.error).not.toContain('hunter2');
+  });
+
+  it('never quote the secret, though fetch quotes the URL it refused', async () => {
+    process.env.GAMEDAY_SECRET_UNIT = 'hunter2';
+    const sending = sendNotification({
+      webhook: { url: 'http://bot:${GAMEDAY_SECRET_UNIT}@127.0.0.1:9/hook', format: 'json', events: [] },
+      index: 0,
+      notification: { event: 'finished', runId: 'r1', experiment: 'e', at: 0, summary: 's' },
+    });
+    await expect(sending).rejects.toThrow(/^webhook 1 \(127\.0\.0\.1:9\): .*<secret>/);
+    await expect(sending).rejects.not.toThrow(/hunter2/);
   });
 });
