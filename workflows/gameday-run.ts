@@ -199,13 +199,25 @@ async function passGate(
     run.enter('steady-state-before');
     const check = await activities.checkSteadyState({ probes: run.plan.steadyState, deadline: Date.now() });
     run.showSteadyState(check);
-    const failing = check.probes.filter((probe) => !probe.ok).map((probe) => probe.probe);
+    const failing = check.probes
+      .filter((probe) => !probe.ok)
+      .map((probe) => {
+        const broken = probe.checks.filter((c) => !c.ok);
+        return `${probe.probe} ${broken.map((c) => `${c.measure} ${JSON.stringify(c.measured)} (allowed ${JSON.stringify(c.limit)})`).join(', ')}`;
+      });
     run.log(
       'gate.steady-state',
-      check.ok ? `held before phase ${phase.name}` : `failed: ${failing.join(', ')}`,
+      check.ok
+        ? `held before phase ${phase.name}`
+        : `failed before phase ${phase.name}: ${failing.join('; ')}`,
     );
     if (check.ok) return true;
-    run.failure = `the steady state no longer held after the gate of phase ${phase.name} (${failing.join(', ')}); nothing more was injected`;
+    if (run.phases.length === 0) {
+      // Nothing has been injected yet: this is the steady state before any fault, and it failed.
+      run.steadyStateBefore = check;
+      return false;
+    }
+    run.failure = `the steady state no longer held after the gate of phase ${phase.name} (${failing.join('; ')}); nothing more was injected`;
     return false;
   }
   run.requestAbort({

@@ -252,4 +252,66 @@ describe('a game day with people in it', () => {
     expect(journal.faults[0]).toMatchObject({ status: 'reverted' });
     await target.stop();
   }, 120_000);
+
+  it('injects nothing when the steady state no longer holds after approval', async () => {
+    const target = await startTarget();
+    const file = await writeExperiment(gatedExperiment(target));
+    const env = cliEnv(uniqueName('gate-recheck'));
+    const out = await scratchDir('out');
+    const runId = uniqueName('gate-recheck');
+    const run = gameday(['run', '--local', file, '--out', out, '--id', runId], env);
+    await waitAtGate(runId, 'gated');
+    // The service went bad while people looked at dashboards: approving must not inject on top.
+    target.setMode('fail');
+    const approved = await gameday(['approve', runId, '--by', 'ana'], env).done;
+    expect(approved.code, approved.stderr).toBe(0);
+
+    const { code, stdout } = await run.done;
+    expect(code, stdout).toBe(4);
+    const journal = await readJournal(out, runId);
+    expect(journal.verdict).toBe('not-started');
+    expect(journal.faults).toEqual([]);
+    expect(journal.steadyStateBefore?.probes[0]).toMatchObject({ probe: 'svc-ok', ok: false });
+    expect(journal.events.find((e) => e.type === 'gate.steady-state')?.message).toMatch(
+      /^failed before phase gated: svc-ok .*errorRate 1 \(allowed 0\)/,
+    );
+    expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
+    await target.stop();
+  });
+
+  it('stops at the gate when someone aborts there, and refuses a late approval', async () => {
+    const target = await startTarget();
+    const latency = { proxy: target.proxy, toxic: 'latency' as const, attributes: { latency: 20 } };
+    const file = await writeExperiment(
+      experimentFor(target, {
+        phases: [
+          { name: 'first', duration: '1s', faults: [{ name: 'first-latency', toxiproxy: latency }] },
+          {
+            name: 'second',
+            duration: '1s',
+            gate: { approval: 'required', timeout: '2m' },
+            faults: [{ name: 'second-latency', toxiproxy: latency }],
+          },
+        ],
+      }),
+    );
+    const env = cliEnv(uniqueName('gate-abort'));
+    const out = await scratchDir('out');
+    const runId = uniqueName('gate-abort');
+    const run = gameday(['run', '--local', file, '--out', out, '--id', runId], env);
+    await waitAtGate(runId, 'second');
+    const aborted = await gameday(['abort', runId, '--reason', 'pager fired', '--by', 'bo'], env).done;
+    expect(aborted.code, aborted.stderr).toBe(0);
+
+    const { code, stdout } = await run.done;
+    expect(code, stdout).toBe(2);
+    expect(stdout).toContain('ABORTED abort by bo: pager fired');
+    const late = await gameday(['approve', runId, '--by', 'ana'], env).done;
+    expect(late.code).not.toBe(0);
+    const journal = await readJournal(out, runId);
+    expect(journal.phases.map((p) => p.name)).toEqual(['first']);
+    expect(journal.faults.map((f) => [f.handle.name, f.status])).toEqual([['first-latency', 'reverted']]);
+    expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
+    await target.stop();
+  });
 });
