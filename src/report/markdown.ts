@@ -9,11 +9,11 @@ import { checkResults, recoveryText } from './results';
 
 export function renderMarkdown(journal: Journal, options: { htmlPath?: string } = {}): string {
   const time = (at: number | undefined) => (at === undefined ? '-' : new Date(at).toISOString());
-  // Journal text is not ours: keep it from closing a table cell, breaking a line or becoming markup.
+  // Journal text is not ours: keep it from closing a table cell, breaking a line or becoming markup
+  // (a link, an image fetched from elsewhere, emphasis, an @mention in a pull request).
   const cell = (text: string) =>
     text
-      .replace(/\\/g, '\\\\')
-      .replace(/\|/g, '\\|')
+      .replace(/[\\|[\]()!`*_~@#]/g, (c) => `\\${c}`)
       .replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'))
       .replace(/\r?\n/g, ' ');
   const lines: string[] = [];

@@ -82,13 +82,20 @@ describe('the Markdown report', () => {
 
   it('links the HTML report and keeps markup in journal text inert', () => {
     const text = renderMarkdown(
-      journal({ notes: [{ at: 3_000, by: 'eve', text: '<img src=x onerror=alert(1)>' }] }),
-      {
-        htmlPath: 'report.html',
-      },
+      journal({
+        notes: [
+          { at: 3_000, by: 'eve', text: '<img src=x onerror=alert(1)>' },
+          { at: 4_000, by: 'eve', text: '![x](https://evil.example/x.png) @oncall **now**' },
+        ],
+      }),
+      { htmlPath: 'report.html' },
     );
     expect(text).toContain('- full report: [report.html](report.html)');
-    expect(text).toContain('note by eve: &lt;img src=x onerror=alert(1)&gt;');
+    expect(text).toContain('note by eve: &lt;img src=x onerror=alert\\(1\\)&gt;');
     expect(text).not.toContain('<img');
+    expect(text).toContain(
+      'note by eve: \\!\\[x\\]\\(https://evil.example/x.png\\) \\@oncall \\*\\*now\\*\\*',
+    );
+    expect(text).not.toContain('![x](');
   });
 });
