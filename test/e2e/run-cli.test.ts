@@ -20,6 +20,7 @@ import {
   waitFor,
   writeExperiment,
 } from '../helpers';
+import { startReceiver } from '../webhook-receiver';
 
 async function readJournal(outDir: string, runId: string): Promise<Journal> {
   return JSON.parse(await readFile(join(outDir, runId, 'journal.json'), 'utf8'));
@@ -34,10 +35,12 @@ function longPhase(target: Target, fault: object, overrides: object = {}) {
 }
 
 describe('gameday run', () => {
-  it('exits 2 on a guardrail breach, writes the journal and leaves nothing on the server', async () => {
+  it('exits 2 on a guardrail breach, writes the journal, tells webhooks and leaves nothing on the server', async () => {
     const target = await startTarget();
+    const receiver = await startReceiver();
     const file = await writeExperiment(
       experimentFor(target, {
+        notify: [{ url: `${receiver.url}/hook`, format: 'json' }],
         guardrails: [
           { name: 'svc-up', probe: 'svc-ok', every: '25ms', window: 4, abortWhen: { errorRate: 0.5 } },
         ],
@@ -67,6 +70,13 @@ describe('gameday run', () => {
     expect(journal.verdict).toBe('aborted');
     expect(journal.faults[0]?.status).toBe('reverted');
     expect(await readFile(join(out, runId, 'report.md'), 'utf8')).toContain('guardrail svc-up breached');
+    expect(receiver.at('/hook').map((body) => body.event)).toEqual([
+      'run-started',
+      'guardrail-breach',
+      'aborted',
+      'finished',
+    ]);
+    expect(receiver.at('/hook')[3]).toMatchObject({ runId, verdict: 'aborted' });
     expect(await readFile(join(out, runId, 'junit.xml'), 'utf8')).toMatch(
       /<failure message="guardrail svc-up breached: errorRate/,
     );
@@ -237,9 +247,11 @@ describe('gameday run when Toxiproxy goes away during rollback', () => {
 
   it('ends rollback-failed (exit 3) and says loudly what is still injected when it never comes back', async () => {
     const own = await withOwnToxiproxy();
-    const file = await writeExperiment(
-      declaring(own.target, own.server.url, { rollbackTimeout: '1s', recoveryWithin: '1s' }),
-    );
+    const receiver = await startReceiver();
+    const file = await writeExperiment({
+      ...declaring(own.target, own.server.url, { rollbackTimeout: '1s', recoveryWithin: '1s' }),
+      notify: [{ url: `${receiver.url}/hook`, format: 'slack', events: ['rollback-failed'] }],
+    });
     const env = { ...cliEnv(uniqueName('q')), TOXIPROXY_URL: own.server.url };
     const out = await scratchDir('out');
     const runId = uniqueName('stuck');
@@ -259,6 +271,10 @@ describe('gameday run when Toxiproxy goes away during rollback', () => {
     const journal = await readJournal(out, runId);
     expect(journal.verdict).toBe('rollback-failed');
     expect(journal.remaining).toHaveLength(1);
+    // Said once, at once, naming what someone has to remove by hand.
+    expect(receiver.at('/hook')).toEqual([
+      { text: `gameday ${journal.experiment.name} [${runId}]: ROLLBACK FAILED, STILL INJECTED: svc-fault` },
+    ]);
     await own.target.stop();
   });
 });
