@@ -23,6 +23,7 @@ import type { WrittenJournal } from '../activities/journal';
 import { formatDuration } from '../src/experiment/duration';
 import type { PhasePlan } from '../src/experiment/plan';
 import type { FaultRecord } from '../src/report/journal';
+import { failureText } from '../src/report/results';
 import { acquireLock, acquireLocks, type HeldLock } from './lock';
 import {
   type AbortRequest,
@@ -181,7 +182,6 @@ async function passGate(
   phase: PhasePlan,
   gate: NonNullable<PhasePlan['gate']>,
 ): Promise<boolean> {
-  if (run.abort) return false;
   run.waitForApproval(phase.name, gate.timeoutMs);
   notifier.send('gate-waiting', {
     phase: phase.name,
@@ -201,10 +201,7 @@ async function passGate(
     run.showSteadyState(check);
     const failing = check.probes
       .filter((probe) => !probe.ok)
-      .map((probe) => {
-        const broken = probe.checks.filter((c) => !c.ok);
-        return `${probe.probe} ${broken.map((c) => `${c.measure} ${JSON.stringify(c.measured)} (allowed ${JSON.stringify(c.limit)})`).join(', ')}`;
-      });
+      .map((probe) => `${probe.probe} ${failureText(probe)}`);
     run.log(
       'gate.steady-state',
       check.ok

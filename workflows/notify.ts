@@ -42,7 +42,7 @@ export class Notifier {
 
   /**
    * Every queued notification sent or given up on, or the grace time over (the journal then
-   * says which were still pending). Without webhooks, nothing to wait for and no timer.
+   * says some were still pending). Without webhooks, nothing to wait for and no timer.
    */
   async drained(graceMs: number): Promise<void> {
     if (this.queues.size === 0) return;

@@ -143,6 +143,14 @@ export function recoveryText(journal: Journal): string {
   return 'not measured (the run ended before the steady state was checked again)';
 }
 
+/** What a hypothesis check measured against what it allowed, for each tolerance it broke. */
+export function failureText(check: HypothesisCheck): string {
+  return check.checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.measure}: measured ${formatMeasured(c)}, tolerance ${describeTolerance(c)}`)
+    .join('; ');
+}
+
 function hypothesis(group: ResultGroup, name: string, check: HypothesisCheck): CheckResult {
   return {
     group,
@@ -150,10 +158,7 @@ function hypothesis(group: ResultGroup, name: string, check: HypothesisCheck): C
     ok: check.ok,
     measured: figures(check.summary),
     tolerance: check.checks.map(describeTolerance).join(', '),
-    failure: check.checks
-      .filter((c) => !c.ok)
-      .map((c) => `${c.measure}: measured ${formatMeasured(c)}, tolerance ${describeTolerance(c)}`)
-      .join('; '),
+    failure: failureText(check),
     durationMs: check.summary.to - check.summary.from,
   };
 }

@@ -273,7 +273,7 @@ describe('a game day with people in it', () => {
     expect(journal.faults).toEqual([]);
     expect(journal.steadyStateBefore?.probes[0]).toMatchObject({ probe: 'svc-ok', ok: false });
     expect(journal.events.find((e) => e.type === 'gate.steady-state')?.message).toMatch(
-      /^failed before phase gated: svc-ok .*errorRate 1 \(allowed 0\)/,
+      /^failed before phase gated: svc-ok .*errorRate: measured 100%, tolerance errorRate ≤ 0%/,
     );
     expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
     await target.stop();
