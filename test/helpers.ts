@@ -102,6 +102,18 @@ export async function startTarget(
     });
     if (!created.ok) throw new Error(`creating proxy ${proxy}: ${created.status} ${await created.text()}`);
   }
+  let stopped: Promise<void> | undefined;
+  // Idempotent, and also run when the test ends: a test that fails mid-run still takes its
+  // proxy, and any toxic a run left on it, off the shared Toxiproxy server.
+  const stop = () => {
+    stopped ??= (async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await fetch(`${toxiproxyUrl()}/proxies/${proxy}`, { method: 'DELETE' }).catch(() => undefined);
+    })();
+    return stopped;
+  };
+  onTestFinished(stop);
   return {
     proxy,
     url: `http://${listen}/health`,
@@ -112,11 +124,7 @@ export async function startTarget(
       changedAt = Date.now();
     },
     modeChangedAt: () => changedAt,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await fetch(`${toxiproxyUrl()}/proxies/${proxy}`, { method: 'DELETE' }).catch(() => undefined);
-    },
+    stop,
   };
 }
 
