@@ -136,6 +136,8 @@ async function build() {
     const messages = error.errors ? await formatMessages(error.errors, { kind: 'error' }) : [String(error)];
     throw new BuildFailed(messages.join('').trim());
   }
+  // What each output imports, for test/unit/cli-startup.test.ts; nothing reads it at run time.
+  writeFileSync(join(staging, 'meta.json'), JSON.stringify(result.metafile));
   const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...BUILD_INPUTS])].sort();
   const hash = hashOf(inputs, contents);
   const target = join(DIST, hash);
