@@ -88,7 +88,7 @@ function hashOf(inputs, contents = new Map()) {
 }
 
 async function build() {
-  const { build: esbuild, formatMessages } = await import('esbuild');
+  const { build: esbuild } = await import('esbuild');
   mkdirSync(DIST, { recursive: true });
   const staging = join(DIST, `.staging-${process.pid}-${Date.now()}`);
   // What esbuild compiled, byte for byte: a file saved during the build cannot pass for built.
@@ -133,8 +133,11 @@ async function build() {
     });
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    const messages = error.errors ? await formatMessages(error.errors, { kind: 'error' }) : [String(error)];
-    throw new BuildFailed(messages.join('').trim());
+    // One line per error, file:line:col  message, as `gameday validate` reports a file.
+    const lines = (error.errors ?? [{ text: String(error) }]).map(({ location, text }) =>
+      location ? `${location.file}:${location.line}:${location.column + 1}  ${text}` : text,
+    );
+    throw new BuildFailed(lines.join('\n'));
   }
   // What each output imports, for test/unit/cli-startup.test.ts; nothing reads it at run time.
   writeFileSync(join(staging, 'meta.json'), JSON.stringify(result.metafile));
