@@ -88,7 +88,23 @@ function hashOf(inputs, contents = new Map()) {
 }
 
 async function build() {
-  const { build: esbuild } = await import('esbuild');
+  let esbuild;
+  try {
+    ({ build: esbuild } = await import('esbuild'));
+  } catch (error) {
+    throw new BuildFailed(
+      `cannot load esbuild, which compiles the CLI (run scripts/bootstrap): ${error.message}`,
+    );
+  }
+  try {
+    return await buildWith(esbuild);
+  } catch (error) {
+    if (error instanceof BuildFailed) throw error;
+    throw new BuildFailed(`cannot write the compiled CLI under ${DIST}: ${error.message}`);
+  }
+}
+
+async function buildWith(esbuild) {
   mkdirSync(DIST, { recursive: true });
   const staging = join(DIST, `.staging-${process.pid}-${Date.now()}`);
   // What esbuild compiled, byte for byte: a file saved during the build cannot pass for built.
@@ -133,11 +149,12 @@ async function build() {
     });
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
+    if (!error.errors) throw error;
     // One line per error, file:line:col  message, as `gameday validate` reports a file.
-    const lines = (error.errors ?? [{ text: String(error) }]).map(({ location, text }) =>
+    const lines = error.errors.map(({ location, text }) =>
       location ? `${location.file}:${location.line}:${location.column + 1}  ${text}` : text,
     );
-    throw new BuildFailed(lines.join('\n'));
+    throw new BuildFailed(`the sources do not compile:\n${lines.join('\n')}`);
   }
   // What each output imports, for test/unit/cli-startup.test.ts; nothing reads it at run time.
   writeFileSync(join(staging, 'meta.json'), JSON.stringify(result.metafile));

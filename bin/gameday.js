@@ -18,7 +18,7 @@ try {
   entry = await compiledCli();
 } catch (error) {
   if (!(error instanceof BuildFailed)) throw error;
-  console.error(`gameday: the sources do not compile:\n${error.message}`);
+  console.error(`gameday: ${error.message}`);
   process.exit(70);
 }
 await import(pathToFileURL(entry).href);

@@ -95,4 +95,14 @@ describe('the compiled CLI', () => {
     await writeWord('fixed');
     expect((await gameday()).stdout).toBe('FIXED\n');
   });
+
+  it('says why when it cannot write its build, in one line, exit 70', async () => {
+    await writeFile(join(project, 'dist'), 'not a directory');
+    const refused = await gameday();
+    expect(refused.code).toBe(70);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(
+      /^gameday: cannot write the compiled CLI under \S+\/dist: EEXIST: file already exists[^\n]*\n$/,
+    );
+  });
 });
