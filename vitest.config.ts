@@ -14,7 +14,6 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'gameday-test',
       AWS_REGION: '',
       AWS_ENDPOINT_URL: '',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default', 'junit'] : ['default'],

@@ -1,27 +1,11 @@
 /**
- * The `gameday` command. Each subcommand lives in its own file; this one maps every way a command
- * can fail to DESIGN.md's exit codes and a message that says what to do.
+ * The `gameday` command. Each subcommand lives in its own file, loaded only when it runs (see
+ * ./commands); this one maps every way a command can fail to DESIGN.md's exit codes and a message
+ * that says what to do.
  */
-import { Command, CommanderError } from 'commander';
-import { ExperimentError, formatIssue } from '../experiment/load';
-import { PlanRefused } from '../experiment/plan';
-import { TemporalUnavailable } from '../temporal/connection';
-import { RunNotFound } from '../temporal/run-status';
-import { RunIdTaken } from '../temporal/start-run';
-import { registerAbort } from './abort';
-import { registerApprove } from './approve';
+import { Command, CommanderError, Help } from 'commander';
+import { nameOf, SUBCOMMANDS, subcommandOf } from './commands';
 import { CliError, EXIT } from './exit-codes';
-import { registerLab } from './lab';
-import { registerNote } from './note';
-import { registerPlan } from './plan';
-import { registerReport } from './report';
-import { registerRun } from './run';
-import { registerRuns } from './runs';
-import { registerSchedule } from './schedule';
-import { registerSchema } from './schema';
-import { registerStatus } from './status';
-import { registerValidate } from './validate';
-import { registerWorker } from './worker';
 
 const program = new Command('gameday')
   .description('Durable chaos-engineering game days: steady state, faults, guardrails, guaranteed rollback.')
@@ -29,37 +13,46 @@ const program = new Command('gameday')
   .exitOverride()
   .showHelpAfterError();
 
-for (const register of [
-  registerValidate,
-  registerSchema,
-  registerPlan,
-  registerRun,
-  registerWorker,
-  registerStatus,
-  registerAbort,
-  registerReport,
-  registerLab,
-  registerApprove,
-  registerNote,
-  registerRuns,
-  registerSchedule,
-]) {
-  register(program);
-}
-
 try {
+  const args = process.argv.slice(2);
+  const subcommand = subcommandOf(args);
+  if (subcommand) (await subcommand.load())(program);
+  else listSubcommands(program);
   await program.parseAsync(process.argv);
 } catch (error) {
-  process.exitCode = explain(error);
+  process.exitCode = await explain(error);
 }
 // Open connections (Temporal's native bridge among them) would keep the process alive.
 process.exit(process.exitCode ?? 0);
 
-function explain(error: unknown): number {
+/** For `gameday`, `gameday --help` and a mistyped subcommand: the list, with no module loaded. */
+function listSubcommands(program: Command): void {
+  for (const subcommand of SUBCOMMANDS) program.command(nameOf(subcommand)).description(subcommand.summary);
+  const help = new Help();
+  program.configureHelp({
+    subcommandTerm: (command) =>
+      SUBCOMMANDS.find((subcommand) => nameOf(subcommand) === command.name())?.term ??
+      help.subcommandTerm(command),
+  });
+}
+
+async function explain(error: unknown): Promise<number> {
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; they already printed.
     return error.exitCode === 0 ? 0 : EXIT.invalidInput;
   }
+  if (error instanceof CliError) {
+    console.error(`gameday: ${error.message}`);
+    return error.exitCode;
+  }
+  // Imported here, not at the top, because these modules load yaml, zod and the Temporal client,
+  // which `gameday --help` must not wait for. A command that threw one has loaded its module.
+  const { ExperimentError, formatIssue } = await import('../experiment/load');
+  const { PlanRefused } = await import('../experiment/plan');
+  const { TemporalUnavailable } = await import('../temporal/connection');
+  const { RunNotFound } = await import('../temporal/run-status');
+  const { RunIdTaken } = await import('../temporal/start-run');
+
   if (error instanceof ExperimentError) {
     for (const issue of error.issues) console.error(formatIssue(issue));
     return EXIT.invalidInput;
@@ -71,10 +64,6 @@ function explain(error: unknown): number {
   if (error instanceof TemporalUnavailable) {
     console.error(`gameday: ${error.message}`);
     return EXIT.unavailable;
-  }
-  if (error instanceof CliError) {
-    console.error(`gameday: ${error.message}`);
-    return error.exitCode;
   }
   console.error('gameday: unexpected error:', error);
   return EXIT.internal;

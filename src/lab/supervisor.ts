@@ -42,7 +42,6 @@ const log = (line: string) => process.stdout.write(`${new Date().toISOString()} 
 
 process.env.AWS_ACCESS_KEY_ID ??= 'lab';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'lab';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const stopping: (() => Promise<void>)[] = [];
 let shuttingDown = false;

@@ -5,7 +5,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+// The worker package loads Temporal's native bridge: only commands that run a worker pay for it.
+import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -58,6 +59,7 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
 }
 
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  const { NativeConnection } = await import('@temporalio/worker');
   try {
     return await NativeConnection.connect(target.connectionOptions);
   } catch (error) {

@@ -2,7 +2,7 @@
  * The gameday worker: the workflows (bundled once per process) and every activity, on one task
  * queue. Used by `gameday worker`, by `gameday run --local` in process, and by the tests.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -12,8 +12,9 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { activities } from '../../activities';
+import { PROJECT_ROOT } from '../tools';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows/index.ts');
 
 let runtimeInstalled = false;
 
