@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflows } from '../../src/temporal/worker';
+import { bundleWorkflows, installQuietRuntime } from '../../src/temporal/worker';
 import { PROJECT_ROOT } from '../../src/tools';
 
 const histories = [
@@ -21,6 +21,7 @@ const histories = [
 describe('recorded histories', () => {
   let workflowBundle: WorkflowBundleWithSourceMap;
   beforeAll(async () => {
+    installQuietRuntime();
     workflowBundle = await bundleWorkflows();
   });
 
