@@ -10,6 +10,7 @@ import { startToxiproxy } from '../../src/lab/toxiproxy-server';
 import type { Journal } from '../../src/report/journal';
 import { abortSignal, statusQuery } from '../../workflows/messages';
 import { experimentFor, finished, proxyState, startExperiment, startTarget, waitFor } from '../helpers';
+import { PATIENCE_MS } from '../patience';
 import { startTimeSkipping } from '../time-skipping';
 
 const MINUTE = 60_000;
@@ -61,7 +62,7 @@ describe('a revert that keeps failing', () => {
     const skipping = await startTimeSkipping();
     onTestFinished(() => skipping.stop());
     // A Toxiproxy of its own, to take away for good once the fault is in.
-    const toxiproxy = await startToxiproxy(await freePort());
+    const toxiproxy = await startToxiproxy(await freePort(), PATIENCE_MS);
     onTestFinished(() => toxiproxy.stop());
     const target = await startTarget('stuck', { declareOnly: true });
     const experiment = experimentFor(target, {
