@@ -33,7 +33,7 @@ describe('the lab with its worker killed during the EC2 phase', () => {
         const view = await readRun(client, runId);
         return view.state === 'running' && view.status.stage === 'watching' && view.live.length > 0;
       },
-      { what: 'the phase to be watched' },
+      { what: () => `the phase to be watched; the run printed: ${run.output().slice(-1_000)}` },
     );
     await client.connection.close();
     const answer = await ec2.send(
