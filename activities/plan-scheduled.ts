@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { PlanRefused, planRun, type RunPlan } from '../src/experiment/plan';
 import { Experiment } from '../src/experiment/schema';
-import type { ScheduledRunInput } from '../workflows/scheduled-run';
+import type { ScheduledRunInput } from '../workflows/scheduled-input';
 
 export async function planScheduledRun(input: ScheduledRunInput & { runId: string }): Promise<RunPlan> {
   // Parsed again so fields added to the schema since the schedule stored it get their defaults.

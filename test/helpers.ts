@@ -18,7 +18,8 @@ import { freePort } from '../src/lab/ports';
 import { type RunHandle, startRun } from '../src/temporal/start-run';
 import { createGamedayWorker, installQuietRuntime } from '../src/temporal/worker';
 import { PROJECT_ROOT } from '../src/tools';
-import type { RunResult } from '../workflows/messages';
+import { type RunResult, statusQuery } from '../workflows/messages';
+import { PATIENCE_MS, patiently } from './patience';
 
 export const temporalAddress = () => inject('temporalAddress');
 export const toxiproxyUrl = () => inject('toxiproxyUrl');
@@ -34,10 +35,17 @@ export async function scratchDir(prefix: string): Promise<string> {
   return mkdtemp(join(root, `${prefix}-`));
 }
 
-/** Polls until the condition is truthy; a condition that throws counts as "not yet". */
+/**
+ * Polls until the condition is truthy; a condition that throws counts as "not yet". Gives up only
+ * after test/patience.ts's generous bound, saying what it waited for and the last error it saw.
+ */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
-  { timeoutMs = 30_000, intervalMs = 25, what = 'condition' } = {},
+  {
+    timeoutMs = PATIENCE_MS,
+    intervalMs = 25,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -50,7 +58,7 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${timeoutMs}ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
+        `timed out after ${timeoutMs}ms waiting for ${typeof what === 'function' ? what() : what}${lastError ? ` (last error: ${lastError})` : ''}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
@@ -260,7 +268,8 @@ export interface CliResult {
 
 export interface CliProcess {
   child: ChildProcess;
-  done: Promise<CliResult>;
+  /** Its exit; waiting for it gives up after PATIENCE_MS, quoting what it printed so far. */
+  readonly done: Promise<CliResult>;
   output(): string;
 }
 
@@ -273,6 +282,8 @@ export function gameday(
     cwd: cwd ?? PROJECT_ROOT,
     env: definedOnly({ ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: what the CLI starts (an embedded Temporal server) ends with it.
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
@@ -282,22 +293,36 @@ export function gameday(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const done = new Promise<CliResult>((resolve) => {
+  const exited = new Promise<CliResult>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  // A test that fails half way must not leave its CLI processes running.
+  // A test that fails half way must not leave its CLI processes, or what they started, running.
   onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is gone: nothing left
+    }
   });
-  return { child, done, output: () => stdout + stderr };
+  const output = () => stdout + stderr;
+  return {
+    child,
+    get done() {
+      return patiently(
+        exited,
+        () => `gameday ${args.join(' ')} (pid ${child.pid}) to exit; it printed: ${output().slice(-2_000)}`,
+      );
+    },
+    output,
+  };
 }
 
 /** `gameday worker` as its own process, once it polls: the one a test kills with SIGKILL. */
 export async function startWorkerProcess(env: Record<string, string>): Promise<CliProcess> {
   const worker = gameday(['worker'], env);
   await waitFor(() => worker.output().includes('worker polling'), {
-    what: 'the worker to poll',
-    timeoutMs: 30_000,
+    what: () => `the worker to poll; it printed: ${worker.output().slice(-2_000)}`,
   });
   return worker;
 }
@@ -323,7 +348,19 @@ export async function startExperiment(client: Client, experiment: ExperimentInpu
 }
 
 export async function finished(handle: RunHandle): Promise<Extract<RunResult, { outcome: 'finished' }>> {
-  const result = await handle.result();
+  let stage = 'unknown';
+  const watching = setInterval(() => {
+    handle.query(statusQuery).then(
+      (status) => {
+        stage = status.stage;
+      },
+      () => undefined,
+    );
+  }, 5_000);
+  const result = await patiently(
+    handle.result(),
+    () => `run ${handle.workflowId} to finish (stage: ${stage})`,
+  ).finally(() => clearInterval(watching));
   if (result.outcome !== 'finished') throw new Error(`run ended ${result.outcome}`);
   return result;
 }

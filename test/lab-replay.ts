@@ -1,73 +1,117 @@
 /**
- * The October 20 replay against one build of the lab, end to end: the verdict, every phase's fault
- * seen on the servers inside its window, and the lab restored and then gone.
+ * The October 20 replay against one build of the lab, end to end, and what a reader of its
+ * reports gets. The helpers run things and return what they saw; the two replay tests assert.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect } from 'vitest';
 import type { BuildName } from '../src/lab/builds';
 import type { Journal } from '../src/report/journal';
 import { timelineOf } from '../src/report/timeline';
 import { PROJECT_ROOT } from '../src/tools';
 import { openReport } from './browser';
-import { gameday, scratchDir, uniqueName } from './helpers';
-import { expectValidJunit } from './junit-schema';
+import { type CliResult, gameday, scratchDir, uniqueName } from './helpers';
+import { junitErrors } from './junit-schema';
 import {
-  expectFaultsInTheirWindows,
-  expectLabGone,
-  expectLabRestored,
+  faultSightings,
+  type LabState,
   labCliEnv,
   type Observation,
   observeLab,
+  restoredState,
+  settledLabState,
   startLab,
+  takeLabDown,
 } from './lab-helpers';
 
-export async function replayAgainst(
-  build: BuildName,
-  expected: { verdict: string; exitCode: number },
-): Promise<{ journal: Journal; runDir: string; seen: Observation[] }> {
+export const REPLAY_PHASES = [
+  'dns-void',
+  'lease-collapse',
+  'network-backlog',
+  'nlb-health-flapping',
+  'throttled-100',
+  'throttled-50',
+  'throttled-10',
+];
+
+export interface Replay {
+  run: CliResult;
+  journal: Journal;
+  runDir: string;
+  /** What the lab's servers showed while the run went on. */
+  seen: Observation[];
+  lab: { size: number; after: LabState; down: { processes: number[]; left: number[] } };
+}
+
+/** Brings a lab up, replays experiments/oct20/replay.yaml in it, and takes it down. */
+export async function replayAgainst(build: BuildName): Promise<Replay> {
   const lab = await startLab(build);
   const observer = observeLab(lab);
   const out = await scratchDir('replay');
   const runId = uniqueName(`replay-${build}`);
-  let result: Awaited<ReturnType<typeof gameday>['done']>;
+  let run: CliResult;
+  let after: LabState;
   try {
-    result = await gameday(
+    run = await gameday(
       ['run', '--local', join(PROJECT_ROOT, 'experiments/oct20/replay.yaml'), '--out', out, '--id', runId],
       labCliEnv(lab),
     ).done;
-    await expectLabRestored(lab);
+    after = await settledLabState(lab);
   } finally {
     await observer.stop();
   }
-  const { code, stdout } = result;
-  const seen = observer.seen;
   const journal: Journal = JSON.parse(await readFile(join(out, runId, 'journal.json'), 'utf8'));
-
-  expect(journal.verdict, stdout).toBe(expected.verdict);
-  expect(code).toBe(expected.exitCode);
-  expect(journal.phases.map((p) => p.name)).toEqual([
-    'dns-void',
-    'lease-collapse',
-    'network-backlog',
-    'nlb-health-flapping',
-    'throttled-100',
-    'throttled-50',
-    'throttled-10',
-  ]);
-  expectFaultsInTheirWindows(journal, seen);
-  expect(journal.faults.every((f) => f.status === 'reverted')).toBe(true);
-  await expectLabGone(lab);
-  return { journal, runDir: join(out, runId), seen };
+  const down = await takeLabDown(lab);
+  return {
+    run,
+    journal,
+    runDir: join(out, runId),
+    seen: observer.seen,
+    lab: { size: lab.size, after, down },
+  };
 }
 
-type OrdersProbe = 'orders-read' | 'orders-write';
+/**
+ * What the servers and the journal showed, against what every replay must show whatever the
+ * build: each phase's fault on the servers inside its window (and none before the first), every
+ * fault reverted, the lab whole again, then every one of its processes gone.
+ */
+export function replayFacts(replay: Replay) {
+  const { journal, seen, lab } = replay;
+  const sightings = faultSightings(journal, seen);
+  return {
+    phases: journal.phases.map((p) => p.name),
+    phasesWhoseFaultWasNotSeen: REPLAY_PHASES.filter((phase) => (sightings.inWindow[phase] ?? 0) <= 2),
+    looksBeforeTheFirstPhase: sightings.before > 0,
+    looksBeforeTheFirstPhaseWithAFault: sightings.faultyBefore,
+    faultsNotReverted: journal.faults.filter((f) => f.status !== 'reverted').map((f) => f.handle.name),
+    labAfter: lab.after,
+    // The supervisor, Temporal, Toxiproxy, moto and every orders instance.
+    labProcessesFound: lab.down.processes.length >= 4 + lab.size,
+    labProcessesLeft: lab.down.left,
+  };
+}
+
+export function cleanReplayFacts(replay: Replay): ReturnType<typeof replayFacts> {
+  const running = replay.lab.after.running.length === replay.lab.size ? replay.lab.after.running : [];
+  return {
+    phases: REPLAY_PHASES,
+    phasesWhoseFaultWasNotSeen: [],
+    looksBeforeTheFirstPhase: true,
+    looksBeforeTheFirstPhaseWithAFault: 0,
+    faultsNotReverted: [],
+    labAfter: restoredState({ size: replay.lab.size }, running),
+    labProcessesFound: true,
+    labProcessesLeft: [],
+  };
+}
 
 /**
  * The orders API's availability in a phase: the share of reads, of writes, or of both, that
  * succeeded. Both together where the load balancer's round robin decides which target a request
  * meets: reads and writes take turns, so one probe alone can keep missing the broken target.
  */
+type OrdersProbe = 'orders-read' | 'orders-write';
+
 export function availability(journal: Journal, phase: string, probes: OrdersProbe | OrdersProbe[]): number {
   const checks = [probes].flat().map((probe) => {
     const check = journal.phases
@@ -81,51 +125,86 @@ export function availability(journal: Journal, phase: string, probes: OrdersProb
   return samples === 0 ? 0 : 1 - errors / samples;
 }
 
-/**
- * The reports the run wrote, as their readers get them: the HTML in real Chromium (no console
- * errors, no request beyond the file, a chart pair per probe with a band per phase), the JUnit
- * valid for CI tools, and hostile journal text shown literally.
- */
-export async function expectReportsRead(journal: Journal, runDir: string, build: BuildName): Promise<void> {
+/** Text from outside (a note, an abort reason) that must render as text, whatever it contains. */
+export const HOSTILE = `<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> & "quotes"`;
+
+export interface ReportsRead {
+  /** The HTML report in real Chromium. */
+  html: {
+    verdict: string | null;
+    timelines: number;
+    charts: { phaseBands: number; faultWindows: number; hasSeries: boolean }[];
+    /** What the browser complained about: console errors, page errors, requests beyond the file. */
+    complaints: string[];
+  };
+  junitErrors: Record<string, string[]>;
+  /** The journal with a HOSTILE note, rendered by `gameday report` and opened in Chromium. */
+  hostile: { exitCode: number | null; noteText: string | null; scriptsOrImages: number; pwned: unknown };
+  hostileComplaints: string[];
+}
+
+/** The reports a run wrote, as their readers get them. */
+export async function readReports(journal: Journal, runDir: string, build: BuildName): Promise<ReportsRead> {
   const report = await openReport(join(runDir, 'report.html'));
+  let html: ReportsRead['html'];
   try {
-    const probes = new Set(timelineOf(journal).probes.map((p) => p.probe));
-    expect(await report.page.locator('.banner .verdict').textContent()).toBe(journal.verdict.toUpperCase());
-    expect(await report.page.locator('figure.probe-timeline').count()).toBe(probes.size);
-    const charts = report.page.locator('svg.chart');
-    expect(await charts.count()).toBe(2 * probes.size);
-    const injected = journal.faults.filter((f) => f.injectedAt !== undefined).length;
-    for (const chart of await charts.all()) {
-      expect(await chart.locator('.phase-band').count()).toBe(journal.phases.length);
-      expect(await chart.locator('.fault-window').count()).toBe(injected);
-      expect(await chart.locator('.series path').count()).toBeGreaterThan(0);
+    const charts = [];
+    for (const chart of await report.page.locator('svg.chart').all()) {
+      charts.push({
+        phaseBands: await chart.locator('.phase-band').count(),
+        faultWindows: await chart.locator('.fault-window').count(),
+        hasSeries: (await chart.locator('.series path').count()) > 0,
+      });
     }
+    html = {
+      verdict: await report.page.locator('.banner .verdict').textContent(),
+      timelines: await report.page.locator('figure.probe-timeline').count(),
+      charts,
+      complaints: report.complaints,
+    };
     await report.screenshot(`report-${build}`);
-    expect(report.complaints).toEqual([]);
   } finally {
     await report.close();
   }
 
-  await expectValidJunit(await readFile(join(runDir, 'junit.xml'), 'utf8'));
-
-  // Text from outside (a note, an abort reason) must render as text, whatever it contains.
-  const hostile = `<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> & "quotes"`;
   const tampered: Journal = {
     ...journal,
-    notes: [{ at: journal.startedAt + 1_000, by: '<b>mallory</b>', text: hostile }],
+    notes: [{ at: journal.startedAt + 1_000, by: '<b>mallory</b>', text: HOSTILE }],
   };
   const hostileJournal = join(runDir, 'hostile-journal.json');
   await writeFile(hostileJournal, JSON.stringify(tampered));
   const hostileHtml = join(runDir, 'hostile.html');
   const rendered = await gameday(['report', hostileJournal, '--format', 'html', '--out', hostileHtml]).done;
-  expect(rendered.code, rendered.stderr).toBe(0);
   const page = await openReport(hostileHtml);
   try {
-    expect(await page.page.locator('.notes .note-text').textContent()).toBe(hostile);
-    expect(await page.page.locator('script, main img').count()).toBe(0);
-    expect(await page.page.evaluate('typeof window.pwned')).toBe('undefined');
-    expect(page.complaints).toEqual([]);
+    return {
+      html,
+      junitErrors: await junitErrors(await readFile(join(runDir, 'junit.xml'), 'utf8')),
+      hostile: {
+        exitCode: rendered.code,
+        noteText: await page.page.locator('.notes .note-text').textContent(),
+        scriptsOrImages: await page.page.locator('script, main img').count(),
+        pwned: await page.page.evaluate('typeof window.pwned'),
+      },
+      hostileComplaints: page.complaints,
+    };
   } finally {
     await page.close();
   }
+}
+
+/** What the HTML report of this journal must show: a chart pair per probe, a band per phase. */
+export function expectedHtml(journal: Journal): ReportsRead['html'] {
+  const probes = new Set(timelineOf(journal).probes.map((p) => p.probe)).size;
+  const injected = journal.faults.filter((f) => f.injectedAt !== undefined).length;
+  return {
+    verdict: journal.verdict.toUpperCase(),
+    timelines: probes,
+    charts: Array.from({ length: 2 * probes }, () => ({
+      phaseBands: journal.phases.length,
+      faultWindows: injected,
+      hasSeries: true,
+    })),
+    complaints: [],
+  };
 }

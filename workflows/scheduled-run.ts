@@ -15,30 +15,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Experiment } from '../src/experiment/schema';
-import type { ReportFormat } from '../src/report/write';
 import type { gamedayRun } from './gameday-run';
 import type { RunResult } from './messages';
+import type { ScheduledRunInput } from './scheduled-input';
 
 export const SCHEDULED_WORKFLOW = 'scheduledGameday';
-
-/** What a schedule stores in its action's arguments: everything a firing needs to plan a run. */
-export interface ScheduledRunInput {
-  /** The experiment as parsed and validated at `schedule create`/`update`, env references resolved. */
-  experiment: Experiment;
-  /** Absolute path and sha256 of the file the content was read from. */
-  file: string;
-  sha256: string;
-  /** Runs write `<outRoot>/<runId>/journal.json`. */
-  outRoot: string;
-  /** The planner's overrides (TOXIPROXY_URL, AWS_REGION, AWS_ENDPOINT_URL*) as they were at create. */
-  env: Record<string, string>;
-  allowProduction: boolean;
-  reports?: ReportFormat[];
-  /** When the content was stored (ISO 8601) and by whom, for `schedule describe`. */
-  storedAt: string;
-  storedBy: string;
-}
 
 const { planScheduledRun } = proxyActivities<Pick<Activities, 'planScheduledRun'>>({
   startToCloseTimeout: '30s',

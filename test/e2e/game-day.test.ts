@@ -251,7 +251,7 @@ describe('a game day with people in it', () => {
     expect(journal.notes.map((n) => n.text)).toEqual(['before the crash', 'after the restart']);
     expect(journal.faults[0]).toMatchObject({ status: 'reverted' });
     await target.stop();
-  }, 120_000);
+  });
 
   it('injects nothing when the steady state no longer holds after approval', async () => {
     const target = await startTarget();

@@ -31,7 +31,7 @@ describe('gameday lab', () => {
     expect(isAlive(lab?.pid ?? -1)).toBe(false);
     expect(Object.values(lab?.pids ?? {}).some(isAlive)).toBe(false);
     expect(await readLab(home)).toBeNull();
-  }, 120_000);
+  });
 
   it('refuses an unknown build with exit 64', async () => {
     const { code, stderr } = await gameday([

@@ -1,10 +1,23 @@
 /** October 20 replayed in the lab against the fragile build: it deviates where the outage hurt. */
 import { describe, expect, it } from 'vitest';
-import { availability, expectReportsRead, replayAgainst } from '../lab-replay';
+import { NO_JUNIT_ERRORS } from '../junit-schema';
+import {
+  availability,
+  cleanReplayFacts,
+  expectedHtml,
+  HOSTILE,
+  readReports,
+  replayAgainst,
+  replayFacts,
+} from '../lab-replay';
 
 describe('the October 20 replay against the fragile build', () => {
   it('deviates in every phase where the real outage hurt, and the lab is restored after', async () => {
-    const { journal, runDir, seen } = await replayAgainst('fragile', { verdict: 'deviated', exitCode: 1 });
+    const replay = await replayAgainst('fragile');
+    const { journal, runDir, seen } = replay;
+    expect(journal.verdict, replay.run.stdout).toBe('deviated');
+    expect(replay.run.code).toBe(1);
+    expect(replayFacts(replay)).toEqual(cleanReplayFacts(replay));
     // DynamoDB gone: no cache, no queue, and a deep health check empties the load balancer.
     expect(availability(journal, 'dns-void', 'orders-read')).toBeLessThan(0.1);
     expect(availability(journal, 'dns-void', 'orders-write')).toBeLessThan(0.1);
@@ -30,6 +43,15 @@ describe('the October 20 replay against the fragile build', () => {
       .find((p) => p.name === 'throttled-100')
       ?.watch?.expectations.find((e) => e.probe === 'fleet');
     expect(fleet?.ok).toBe(false);
-    await expectReportsRead(journal, runDir, 'fragile');
-  }, 300_000); // the replay itself is about two minutes
+    const reports = await readReports(journal, runDir, 'fragile');
+    expect(reports.html).toEqual(expectedHtml(journal));
+    expect(reports.junitErrors).toEqual(NO_JUNIT_ERRORS);
+    expect(reports.hostile).toEqual({
+      exitCode: 0,
+      noteText: HOSTILE,
+      scriptsOrImages: 0,
+      pwned: 'undefined',
+    });
+    expect(reports.hostileComplaints).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 /** Scheduled runs' ids, the environment a schedule captures, and schedules in words. */
 import { describe, expect, it } from 'vitest';
-import { plannerOverrides, specWords } from '../../src/cli/schedule';
+import { plannerOverrides } from '../../src/cli/schedule-spec';
+import { specWords } from '../../src/cli/schedule-words';
 import { RUN_ID_PATTERN } from '../../src/experiment/plan';
 import { scheduledRunId } from '../../workflows/scheduled-run';
 
