@@ -340,7 +340,7 @@ async function finish(run: RunState, notifier: Notifier): Promise<RunResult> {
 
   if (run.phases.length > 0) {
     run.enter('steady-state-after');
-    const rolledBackAt = Date.now();
+    const rolledBackAt = run.rolledBackAt();
     try {
       run.steadyStateAfter = await activities.checkSteadyState({
         probes: run.plan.steadyState,
