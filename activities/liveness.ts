@@ -49,15 +49,19 @@ export async function heartbeating<T>(work: (liveness: Liveness) => Promise<T>):
  * sticky queue before Temporal hands it to anyone else. Resetting it sends that task straight to
  * the shared queue, where live workers poll. A live previous worker only loses its cache.
  */
+const RESET_WAIT_MS = 1_000;
+
 export async function leaveDeadWorkerBehind(): Promise<void> {
   const context = Context.current();
   const { attempt, workflowExecution, workflowNamespace, namespace } = context.info;
   if (attempt <= 1 || !workflowExecution) return;
   try {
-    await context.client.workflowService.resetStickyTaskQueue({
+    const reset = context.client.workflowService.resetStickyTaskQueue({
       namespace: workflowNamespace ?? namespace,
       execution: { workflowId: workflowExecution.workflowId, runId: workflowExecution.runId },
     });
+    // Never held up by it: a server slow to answer must not delay the revert it precedes.
+    await Promise.race([reset, new Promise((resolve) => setTimeout(resolve, RESET_WAIT_MS))]);
   } catch {
     // Only a shortcut: without it the task still reaches a live worker after the sticky timeout.
   }

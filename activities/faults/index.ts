@@ -23,11 +23,12 @@ export async function resolveFault(handle: FaultHandle): Promise<FaultHandle> {
 
 /** Applies a fault; returns its handle with anything learnt on the way (an FIS experiment id). */
 export async function injectFault(handle: FaultHandle): Promise<{ injectedAt: number; handle: FaultHandle }> {
-  await leaveDeadWorkerBehind();
   const earlier = previousAttempt<{ injectedAt: number }>();
   return heartbeating(async (liveness) => {
     const stillCurrent = attemptGuard(liveness);
+    const left = leaveDeadWorkerBehind();
     const injected = await applyFault(handle, stillCurrent);
+    await left;
     // In place from the first attempt that got this far, if that attempt's worker died before
     // Temporal heard it complete.
     const injectedAt = earlier?.injectedAt ?? Date.now();
@@ -59,10 +60,11 @@ export interface Reverted {
 }
 
 export async function revertFault(handle: FaultHandle): Promise<Reverted> {
-  await leaveDeadWorkerBehind();
   const earlier = previousAttempt<Pick<Reverted, 'revertedAt' | 'alreadyGone'>>();
   return heartbeating(async (liveness) => {
+    const left = leaveDeadWorkerBehind();
     const reverted = await removeFault(handle);
+    await left;
     // Reverts are idempotent, so a retry after a crash runs again; but if the attempt that died had
     // already removed the fault, it was gone since then, and not "already gone" before this run.
     const gone = earlier ?? { revertedAt: Date.now(), alreadyGone: reverted.alreadyGone };
@@ -95,7 +97,8 @@ function previousAttempt<T>(): T | undefined {
  * stalled worker could then apply its fault after the run has reverted it. So before each change an
  * inject checks that its own attempt has not outlived its timeouts: Temporal has cancelled it, its
  * start-to-close time is nearly up, or its worker went silent for nearly a heartbeat timeout (an
- * event loop blocked that long may have missed the server's deadline).
+ * event loop blocked that long may have missed the server's deadline; a shorter stall on a busy
+ * machine has not).
  */
 function attemptGuard(liveness: Liveness): () => void {
   const context = Context.current();
@@ -106,7 +109,7 @@ function attemptGuard(liveness: Liveness): () => void {
     const silent =
       heartbeatTimeoutMs !== undefined &&
       heartbeatTimeoutMs > 0 &&
-      liveness.longestSilenceMs() > heartbeatTimeoutMs - STALE_MARGIN_MS;
+      liveness.longestSilenceMs() > heartbeatTimeoutMs - SILENCE_MARGIN_MS;
     if (late || silent || context.cancellationSignal.aborted) {
       throw ApplicationFailure.retryable(
         'this inject attempt outlived its timeout; not applying it late',
@@ -117,3 +120,5 @@ function attemptGuard(liveness: Liveness): () => void {
 }
 
 const STALE_MARGIN_MS = 1_000;
+/** A beat reaches the server up to 250ms (the worker's throttle) after the ticker sends it. */
+const SILENCE_MARGIN_MS = 500;
