@@ -3,8 +3,10 @@
  * expectations until the phase ends, and returns as soon as a guardrail breaches. It returns
  * summaries, not samples, so the workflow history grows by one event per phase, not per sample.
  *
- * The heartbeat carries the samples taken so far: when the worker dies, the next attempt (on
- * another worker) resumes with them and runs until the same `endsAt`.
+ * The heartbeat carries the samples taken so far, at least every 250ms: when the worker dies, the
+ * next attempt (on another worker) resumes with them and runs until the same `endsAt`. Each
+ * attempt's window (from its start to its last heartbeat that reached Temporal) goes into the
+ * result, so the journal says which stretches of the phase nobody watched.
  */
 import { Context } from '@temporalio/activity';
 import type { ExpectationPlan, GuardrailPlan } from '../src/experiment/plan';
@@ -13,9 +15,11 @@ import type {
   FisObservation,
   HypothesisCheck,
   ProbeSummary,
+  WatchAttempt,
   WatchResult,
 } from '../src/report/journal';
 import { experimentState } from './faults/aws-fis';
+import { BEAT_EVERY_MS, leaveDeadWorkerBehind } from './liveness';
 import { startSampler } from './probes/sampler';
 import { bucketWidth, checkTolerance, findBreach, type Sample, summarize } from './probes/samples';
 import { workerIdentity } from './worker-identity';
@@ -35,12 +39,17 @@ export interface WatchProgress {
   phase: string;
   endsAt: number;
   workers: string[];
+  /** Every attempt so far; the current one's `savedUntil` is the time of this heartbeat. */
+  attemptWindows: WatchAttempt[];
   guardrails: Record<string, Sample[]>;
   expectations: Sample[][];
   fis: FisObservation[];
 }
 
-const HEARTBEAT_EVERY_MS = 500;
+/** As often as the worker sends heartbeats (its throttle): a crash loses at most this much. */
+const HEARTBEAT_EVERY_MS = BEAT_EVERY_MS;
+/** Node fires a timer at once when asked to wait longer than this (2^31-1 ms, 24.8 days). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 const FIS_POLL_MS = 1_000;
 /**
  * Samples carried in a heartbeat, over all probes: about 600 KB of JSON, well under Temporal's
@@ -50,11 +59,20 @@ const HEARTBEAT_SAMPLE_BUDGET = 8_000;
 
 export async function watchPhase(input: WatchInput): Promise<WatchResult> {
   const context = Context.current();
+  await leaveDeadWorkerBehind();
   const resumed = context.info.heartbeatDetails as WatchProgress | undefined;
+  const startedAt = Date.now();
+  const attempt: WatchAttempt = {
+    attempt: context.info.attempt,
+    worker: workerIdentity(),
+    startedAt,
+    savedUntil: startedAt,
+  };
   const progress: WatchProgress = {
     phase: input.phase,
     endsAt: input.endsAt,
     workers: [...(resumed?.workers ?? []), workerIdentity()],
+    attemptWindows: [...(resumed?.attemptWindows ?? []), attempt],
     guardrails: Object.fromEntries(input.guardrails.map((g) => [g.name, resumed?.guardrails[g.name] ?? []])),
     expectations: input.expectations.map((_, i) => resumed?.expectations[i] ?? []),
     fis: (input.fis ?? []).map(({ fault, handle }) => ({
@@ -80,13 +98,24 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
         ),
       ),
     ];
+    const beat = () => {
+      attempt.savedUntil = Date.now();
+      context.heartbeat(compact(progress));
+    };
     // Heartbeat at once too: the next attempt should know this worker was here even if it dies now.
-    context.heartbeat(compact(progress));
-    const heartbeat = setInterval(() => context.heartbeat(compact(progress)), HEARTBEAT_EVERY_MS);
+    beat();
+    const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
     const fisWatch = followFis(input.fis ?? [], progress.fis);
-    const phaseEnd = setTimeout(() => finish(() => resolve(null)), Math.max(0, input.endsAt - Date.now()));
+    let phaseEnd: NodeJS.Timeout | undefined;
+    // In steps a timer can hold: one longer timer would end the phase at once.
+    const endAtEndsAt = () => {
+      const left = input.endsAt - Date.now();
+      if (left <= 0) finish(() => resolve(null));
+      else phaseEnd = setTimeout(endAtEndsAt, Math.min(left, LONGEST_TIMER_MS));
+    };
     const onCancel = () => finish(() => reject(context.cancellationSignal.reason));
     context.cancellationSignal.addEventListener('abort', onCancel);
+    endAtEndsAt();
 
     function finish(settle: () => void) {
       for (const sampler of samplers) sampler.stop();
@@ -108,16 +137,19 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     const checks = checkTolerance(summary, samples, expectation.tolerance);
     return { probe: expectation.probe.name, ok: checks.every((c) => c.ok), checks, summary };
   });
+  const endedAt = Date.now();
+  attempt.savedUntil = endedAt;
   return {
     phase: input.phase,
     startedAt: input.startedAt,
-    endedAt: Date.now(),
+    endedAt,
     guardrails,
     expectations,
     breach: outcome,
     fis: progress.fis,
     attempts: context.info.attempt,
     workers: progress.workers,
+    attemptWindows: progress.attemptWindows,
   };
 }
 

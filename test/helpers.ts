@@ -321,6 +321,7 @@ export function gameday(
 /** `gameday worker` as its own process, once it polls: the one a test kills with SIGKILL. */
 export async function startWorkerProcess(env: Record<string, string>): Promise<CliProcess> {
   const worker = gameday(['worker'], env);
+  // Bundling the workflows takes seconds of CPU: on a busy 2-core machine, far more than on an idle one.
   await waitFor(() => worker.output().includes('worker polling'), {
     what: () => `the worker to poll; it printed: ${worker.output().slice(-2_000)}`,
   });

@@ -133,7 +133,7 @@ async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
     // minutes to start, and that wait is not part of the fault.
     const faultsInPlaceAt = Date.now();
     run.watchUntil(faultsInPlaceAt + phase.durationMs);
-    const watch = await cancellableWatch
+    const watch = await cancellableWatch(phase)
       .watchPhase({
         phase: phase.name,
         startedAt: faultsInPlaceAt,
@@ -253,39 +253,43 @@ async function injectAll(run: RunState, faults: FaultRecord[]): Promise<void> {
 }
 
 /**
- * Reverts faults newest first, retrying with capped backoff until each is gone or the rollback
- * timeout passes. Each round tries every fault still in place, so one stuck provider does not
- * hold back the others.
+ * Reverts faults until each is gone or the rollback timeout passes, retrying with capped backoff.
+ * A phase's faults went in together and come out together: each is reverted in parallel, on its
+ * own retry loop, so one stuck provider holds back no other. Faults of different phases (still
+ * there after a failed phase rollback) come out newest phase first, undoing them in the reverse
+ * of the order they went in.
  */
 async function revertAll(run: RunState, faults: FaultRecord[]): Promise<void> {
+  if (!patched('parallel-reverts')) return revertOneByOne(run, faults);
+  const giveUpAt = Date.now() + run.plan.rollbackTimeoutMs;
+  const pending = run.unreverted(faults);
+  for (const phase of [...new Set(pending.map((fault) => fault.handle.phase))]) {
+    const together = pending.filter((fault) => fault.handle.phase === phase);
+    await Promise.all(together.map((fault) => revertUntilGone(run, fault, giveUpAt)));
+  }
+  if (run.unreverted(faults).length > 0)
+    run.log('rollback.gave-up', `after ${run.plan.rollbackTimeoutMs}ms of retries`);
+}
+
+/** Tries at least once, even past the deadline: a fault never goes unattempted. */
+async function revertUntilGone(run: RunState, fault: FaultRecord, giveUpAt: number): Promise<void> {
+  let backoffMs = 200;
+  while (!(await revertOnce(run, fault))) {
+    if (Date.now() >= giveUpAt) {
+      fault.status = 'revert-failed';
+      return;
+    }
+    await sleep(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, 5_000);
+  }
+}
+
+/** Runs recorded before reverts went in parallel: rounds of one revert after another, newest first. */
+async function revertOneByOne(run: RunState, faults: FaultRecord[]): Promise<void> {
   const giveUpAt = Date.now() + run.plan.rollbackTimeoutMs;
   let backoffMs = 200;
   for (let pending = run.unreverted(faults); pending.length > 0; pending = run.unreverted(faults)) {
-    for (const fault of pending) {
-      fault.status = 'reverting';
-      fault.revertAttempts++;
-      try {
-        const { revertedAt, alreadyGone, handle, note } = await activities.revertFault(fault.handle);
-        if (note) {
-          fault.revertNote = note;
-          run.log('fault.revert-note', `${fault.handle.name}: ${note}`);
-        }
-        Object.assign(fault, {
-          handle: handle ?? fault.handle,
-          status: 'reverted',
-          revertedAt,
-          alreadyGone,
-          lastRevertError: undefined,
-        });
-        run.log('fault.reverted', `${fault.handle.name}${alreadyGone ? ' (already gone)' : ''}`);
-      } catch (error) {
-        fault.lastRevertError = messageOf(error);
-        run.log(
-          'fault.revert-failed',
-          `${fault.handle.name} attempt ${fault.revertAttempts}: ${fault.lastRevertError}`,
-        );
-      }
-    }
+    for (const fault of pending) await revertOnce(run, fault);
     if (run.unreverted(faults).length === 0) return;
     if (Date.now() >= giveUpAt) {
       for (const fault of run.unreverted(faults)) fault.status = 'revert-failed';
@@ -295,6 +299,42 @@ async function revertAll(run: RunState, faults: FaultRecord[]): Promise<void> {
     await sleep(backoffMs);
     backoffMs = Math.min(backoffMs * 2, 5_000);
   }
+}
+
+/** One revert call; whether the fault is gone. */
+async function revertOnce(run: RunState, fault: FaultRecord): Promise<boolean> {
+  fault.status = 'reverting';
+  fault.revertAttempts++;
+  try {
+    const { revertedAt, alreadyGone, handle, note } = await activities.revertFault(fault.handle);
+    if (note) {
+      fault.revertNote = note;
+      run.log('fault.revert-note', `${fault.handle.name}: ${note}`);
+    }
+    Object.assign(fault, {
+      handle: handle ?? fault.handle,
+      status: 'reverted',
+      revertedAt,
+      alreadyGone,
+      lastRevertError: undefined,
+    });
+    run.log('fault.reverted', `${fault.handle.name}${alreadyGone ? ' (already gone)' : ''}${inPlace(fault)}`);
+    return true;
+  } catch (error) {
+    fault.lastRevertError = messageOf(error);
+    run.log(
+      'fault.revert-failed',
+      `${fault.handle.name} attempt ${fault.revertAttempts}: ${fault.lastRevertError}`,
+    );
+    return false;
+  }
+}
+
+/** The fault's real window, for the event log: from seen in place to seen gone. */
+function inPlace(fault: FaultRecord): string {
+  if (fault.injectedAt === undefined || fault.revertedAt === undefined) return '';
+  const at = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+  return `; in place ${formatDuration(fault.revertedAt - fault.injectedAt)}, ${at(fault.injectedAt)} to ${at(fault.revertedAt)} UTC`;
 }
 
 async function runRollbackSteps(run: RunState): Promise<void> {
@@ -340,7 +380,7 @@ async function finish(run: RunState, notifier: Notifier): Promise<RunResult> {
 
   if (run.phases.length > 0) {
     run.enter('steady-state-after');
-    const rolledBackAt = Date.now();
+    const rolledBackAt = run.rolledBackAt();
     try {
       run.steadyStateAfter = await activities.checkSteadyState({
         probes: run.plan.steadyState,

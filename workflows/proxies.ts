@@ -1,12 +1,23 @@
 /**
  * How the workflow calls activities. Timeouts are short where a dead worker must be noticed fast:
- * long activities heartbeat, and a missed heartbeat moves them to another worker.
+ * long activities heartbeat, and a missed heartbeat moves them to another worker. Timeouts that
+ * depend on the file (a phase, a waitFor, recovery.within) are set per call from the plan, so a
+ * legal file never outlasts its activity's timeout.
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { PhasePlan, ProbePlan } from '../src/experiment/plan';
+import type { FaultHandle } from '../src/report/journal';
 
-/** A worker that stops heartbeating for this long is presumed dead. */
+/**
+ * A worker that stops heartbeating for this long is presumed dead, for inject, revert and the
+ * watch alike: with another worker polling, a killed worker's faults are back in hand this long
+ * after its last heartbeat (the worker options send one at least every 250ms).
+ */
 export const HEARTBEAT_TIMEOUT = '3s';
+
+/** Slack on top of what a call is planned to take: summaries, a slow AWS answer, a busy worker. */
+const SLACK_MS = 10 * 60_000;
 
 const retryQuickly = {
   initialInterval: '200ms',
@@ -17,12 +28,13 @@ const retryQuickly = {
 };
 
 // An inject is waited for even when the run is aborted, so a revert never runs ahead of it. AWS
-// injects wait minutes for instances to stop or an experiment to start, heartbeating meanwhile.
-const injecting = proxyActivities<Pick<Activities, 'injectFault'>>({
+// injects wait up to the fault's waitFor for instances to stop or an experiment to start,
+// heartbeating meanwhile.
+const injectOptions: ActivityOptions = {
   startToCloseTimeout: '15m',
-  heartbeatTimeout: '10s',
-  retry: retryQuickly,
-});
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { ...retryQuickly, initialInterval: '100ms' },
+};
 
 // Preparing only reads and creates proxies: an abort need not wait for it.
 const preparing = proxyActivities<Pick<Activities, 'prepareRun' | 'writeJournal'>>({
@@ -31,13 +43,14 @@ const preparing = proxyActivities<Pick<Activities, 'prepareRun' | 'writeJournal'
   retry: retryQuickly,
 });
 
-// One attempt per call: the workflow's own retry loop decides, and reports each attempt in status.
-// A revert may wait minutes (instances starting, an experiment stopping), heartbeating meanwhile.
-const reverting = proxyActivities<Pick<Activities, 'revertFault'>>({
+// The workflow's own retry loop decides when a revert has failed, and reports each call in
+// status. Temporal retries once by itself, at once: an attempt lost with its worker (heartbeat
+// timeout) goes to another worker without waiting for a workflow task.
+const revertOptions: ActivityOptions = {
   startToCloseTimeout: '15m',
-  heartbeatTimeout: '10s',
-  retry: { maximumAttempts: 1 },
-});
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '100ms', maximumAttempts: 2 },
+};
 const once = proxyActivities<Pick<Activities, 'runRollbackStep'>>({
   startToCloseTimeout: '5m',
   retry: { maximumAttempts: 1 },
@@ -45,12 +58,12 @@ const once = proxyActivities<Pick<Activities, 'runRollbackStep'>>({
 
 // The steady-state check only observes: an abort stops waiting for it at once, so no fault is
 // injected after an abort that arrived during the check.
-const observing = proxyActivities<Pick<Activities, 'checkSteadyState'>>({
+const observeOptions: ActivityOptions = {
   startToCloseTimeout: '1h',
   cancellationType: ActivityCancellationType.TRY_CANCEL,
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 20 },
-});
+};
 
 // A webhook is told a few times, briefly: a dead one must not hold the run's end for long.
 const notifying = proxyActivities<Pick<Activities, 'sendNotification'>>({
@@ -58,21 +71,61 @@ const notifying = proxyActivities<Pick<Activities, 'sendNotification'>>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
+/** How long a fault's inject or revert may take: its AWS wait, and slack. */
+function faultCallOptions(base: ActivityOptions, handle: FaultHandle): ActivityOptions {
+  const waitForMs =
+    handle.provider === 'awsEc2'
+      ? handle.awsEc2.waitForMs
+      : handle.provider === 'awsFis'
+        ? handle.awsFis.waitForMs
+        : 0;
+  return { ...base, startToCloseTimeout: Math.max(15 * 60_000, waitForMs + SLACK_MS) };
+}
+
+/** One steady-state check of every probe, then as many more as fit before `deadline`. */
+function checkOptions(probes: ProbePlan[], untilDeadlineMs: number): ActivityOptions {
+  const longestCheck = Math.max(
+    0,
+    ...probes.map((probe) => probe.sample.everyMs * probe.sample.count + requestTimeoutMs(probe)),
+  );
+  return {
+    ...observeOptions,
+    startToCloseTimeout: Math.max(60 * 60_000, untilDeadlineMs + longestCheck + SLACK_MS),
+  };
+}
+
+const requestTimeoutMs = (probe: ProbePlan) =>
+  probe.http?.timeoutMs ?? probe.dynamodb?.timeoutMs ?? probe.ec2Fleet?.timeoutMs ?? 0;
+
 // proxyActivities returns a Proxy with no own keys, so the activities are picked by name.
 export const activities = {
   prepareRun: preparing.prepareRun,
-  injectFault: injecting.injectFault,
+  injectFault: (handle: FaultHandle) =>
+    proxyActivities<Pick<Activities, 'injectFault'>>(faultCallOptions(injectOptions, handle)).injectFault(
+      handle,
+    ),
   writeJournal: preparing.writeJournal,
-  revertFault: reverting.revertFault,
+  revertFault: (handle: FaultHandle) =>
+    proxyActivities<Pick<Activities, 'revertFault'>>(faultCallOptions(revertOptions, handle)).revertFault(
+      handle,
+    ),
   runRollbackStep: once.runRollbackStep,
-  checkSteadyState: observing.checkSteadyState,
+  checkSteadyState: (input: Parameters<Activities['checkSteadyState']>[0]) =>
+    proxyActivities<Pick<Activities, 'checkSteadyState'>>(
+      checkOptions(input.probes, Math.max(0, input.deadline - Date.now())),
+    ).checkSteadyState(input),
   sendNotification: notifying.sendNotification,
 };
 
-/** The phase watch returns at once when the run is aborted: it only observes, nothing to wait for. */
-export const cancellableWatch = proxyActivities<Pick<Activities, 'watchPhase'>>({
-  startToCloseTimeout: '13h',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  cancellationType: ActivityCancellationType.TRY_CANCEL,
-  retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 50 },
-});
+/**
+ * The phase watch returns at once when the run is aborted: it only observes, nothing to wait for.
+ * Each attempt ends at the phase's end, so one attempt is timed by the phase.
+ */
+export function cancellableWatch(phase: PhasePlan) {
+  return proxyActivities<Pick<Activities, 'watchPhase'>>({
+    startToCloseTimeout: phase.durationMs + SLACK_MS,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: { initialInterval: '100ms', maximumInterval: '2s', maximumAttempts: 50 },
+  });
+}

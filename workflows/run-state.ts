@@ -108,6 +108,19 @@ export class RunState {
     return faults.filter((fault) => fault.status !== 'reverted').reverse();
   }
 
+  /**
+   * When the rollback really ended, what recovery is timed from: the last fault seen gone or the
+   * last rollback step, and never before the last phase ended.
+   */
+  rolledBackAt(): number {
+    const ends = [
+      this.phases.at(-1)?.endedAt ?? 0,
+      ...this.faults.map((fault) => fault.revertedAt ?? 0),
+      ...this.rollbackSteps.map((step) => step.at),
+    ];
+    return Math.max(...ends) || Date.now();
+  }
+
   startPhase(index: number, durationMs: number): PhaseRecord {
     const plan = this.plan.phases[index];
     if (!plan) throw new Error(`no phase ${index}`);

@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2Fault, Ec2FleetProbe, FisFault } from './aws-schema';
-import { Duration, Fraction, HttpUrl, Name, PositiveInt } from './primitives';
+import { Duration, DurationText, Fraction, HttpUrl, Name, PositiveInt } from './primitives';
 import { forbiddenVariables, SECRET_MESSAGE, SECRET_PREFIX, withoutSecrets } from './worker-secrets';
 
 export { Duration, Name } from './primitives';
@@ -168,7 +168,7 @@ export const Gate = z
 
 export const Phase = z.strictObject({
   name: Name,
-  duration: Duration,
+  duration: DurationText.describe('How long the faults stay in place, × timeScale; at most 168h (7 days)'),
   gate: Gate.optional(),
   faults: z.array(Fault).default([]),
   expect: z

@@ -181,6 +181,19 @@ export const FisObservation = z.object({
 });
 export type FisObservation = z.infer<typeof FisObservation>;
 
+/**
+ * One attempt of a phase watch: from its start to its last heartbeat that reached Temporal. The
+ * samples of a dead attempt after `savedUntil` died with its worker; between one attempt's
+ * `savedUntil` and the next one's `startedAt`, nobody sampled.
+ */
+export const WatchAttempt = z.object({
+  attempt: z.number().int(),
+  worker: z.string(),
+  startedAt: Timestamp,
+  savedUntil: Timestamp,
+});
+export type WatchAttempt = z.infer<typeof WatchAttempt>;
+
 export const WatchResult = z.object({
   phase: z.string(),
   startedAt: Timestamp,
@@ -192,6 +205,8 @@ export const WatchResult = z.object({
   /** More than 1 when the watch resumed on another worker after a crash. */
   attempts: z.number().int(),
   workers: z.array(z.string()),
+  /** Every attempt's window, oldest first; absent in journals written before it was recorded. */
+  attemptWindows: z.array(WatchAttempt).optional(),
 });
 export type WatchResult = z.infer<typeof WatchResult>;
 

@@ -12,6 +12,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { activities } from '../../activities';
+import { BEAT_EVERY_MS } from '../../activities/liveness';
 import { PROJECT_ROOT } from '../tools';
 
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows/index.ts');
@@ -71,8 +72,13 @@ export async function createGamedayWorker(options: GamedayWorkerOptions): Promis
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities,
     ...(options.identity ? { identity: options.identity } : {}),
-    // After a worker dies, its cached workflows move to a live worker after this long.
-    stickyQueueScheduleToStartTimeout: '3s',
+    // After a worker dies, its cached workflows move to a live worker after this long (sooner when
+    // a retried activity resets them: activities/liveness.ts). A live worker that misses it only
+    // replays the history on its next task.
+    stickyQueueScheduleToStartTimeout: '1s',
+    // The SDK sends at most one heartbeat per 80% of the heartbeat timeout (2.4s of 3s) unless told
+    // otherwise: everything a watch sampled since the last one sent dies with its worker.
+    maxHeartbeatThrottleInterval: BEAT_EVERY_MS,
     shutdownGraceTime: '5s',
   });
 }

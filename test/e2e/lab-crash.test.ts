@@ -1,8 +1,8 @@
 /**
  * The worker killed with SIGKILL while the lab's EC2 phase has an instance stopped and the EC2 API
- * broken: a new worker finishes the phase and the lab ends where it began.
+ * broken: the other worker, already polling, finishes the phase and the lab ends where it began.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Client, Connection } from '@temporalio/client';
@@ -21,11 +21,17 @@ describe('the lab with its worker killed during the EC2 phase', () => {
     const runId = uniqueName('lab-crash');
     const ec2 = new EC2Client({ region: 'us-east-1', endpoint: lab.endpoints.moto });
 
-    const first = await startWorkerProcess(env);
-    const run = gameday(
-      ['run', join(PROJECT_ROOT, 'experiments/oct20/ec2-launch-failures.yaml'), '--out', out, '--id', runId],
-      env,
-    );
+    // Two workers poll before the run starts, as in production. With only one, the replacement
+    // started after the kill came up (bundling, on a busy machine) after the 10s phase had ended:
+    // the watch resumed past the phase's end with none of the first attempt's samples, and both
+    // expectations failed on zero samples ("deviated").
+    const workers = [await startWorkerProcess(env), await startWorkerProcess(env)];
+    // The phase three times as long (30s): the ~3s nobody watches after the kill stays well under
+    // the share of its samples a check may miss and still hold.
+    const file = join(out, 'ec2-launch-failures.yaml');
+    const source = await readFile(join(PROJECT_ROOT, 'experiments/oct20/ec2-launch-failures.yaml'), 'utf8');
+    await writeFile(file, `${source}timeScale: 3\n`);
+    const run = gameday(['run', file, '--out', out, '--id', runId], env);
     // Mid-phase for real: both faults in place and the watch running (it has heartbeated).
     const client = new Client({ connection: await Connection.connect({ address: lab.endpoints.temporal }) });
     await waitFor(
@@ -35,7 +41,12 @@ describe('the lab with its worker killed during the EC2 phase', () => {
       },
       { what: () => `the phase to be watched; the run printed: ${run.output().slice(-1_000)}` },
     );
+    const { raw } = await client.workflow.getHandle(runId).describe();
     await client.connection.close();
+    const watching = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchPhase');
+    const first = workers.find((w) => watching?.lastWorkerIdentity?.startsWith(`${w.child.pid}@`));
+    if (!first) throw new Error(`the watch runs on ${watching?.lastWorkerIdentity}, not on a test worker`);
+    const second = workers.find((w) => w !== first) as (typeof workers)[number];
     const answer = await ec2.send(
       new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['stopped'] }] }),
     );
@@ -48,7 +59,6 @@ describe('the lab with its worker killed during the EC2 phase', () => {
 
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
-    const second = await startWorkerProcess(env);
     const { code, stdout } = await run.done;
     second.child.kill('SIGTERM');
     await second.done;

@@ -55,6 +55,18 @@ describe('gameday validate', () => {
     expect(stderr).toMatch(/syntax\.yaml:4:1 {2}\(file\) {2}Flow sequence/);
   });
 
+  it('refuses a phase, a wait or a steady-state check longer than a run holds, naming the limit', async () => {
+    const { code, stderr } = await gameday(['validate', invalid('too-long.yaml')]).done;
+    expect(code).toBe(64);
+    expect(stderr.trim().split('\n')).toEqual([
+      'test/fixtures/invalid/too-long.yaml:9:13  steadyState[0].sample  every 1h × count 200 is longer than the longest steady-state check a run holds, 168h (7 days)',
+      'test/fixtures/invalid/too-long.yaml:11:35  guardrails[0].every  at most 168h (7 days): a run holds no longer wait',
+      'test/fixtures/invalid/too-long.yaml:14:15  phases[0].duration  600h × timeScale 10 = 6000h is longer than the longest phase a run holds, 168h (7 days)',
+      'test/fixtures/invalid/too-long.yaml:16:15  phases[1].duration  17h × timeScale 10 = 170h is longer than the longest phase a run holds, 168h (7 days)',
+      'test/fixtures/invalid/too-long.yaml:17:42  phases[1].gate.timeout  at most 168h (7 days): a run holds no longer wait',
+    ]);
+  });
+
   it('exits 0 for the examples and 64 for a file that does not exist', async () => {
     const ok = await gameday(['validate', 'experiments/examples/checkout-latency.yaml']).done;
     expect(ok.code).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * The property that matters most: a worker killed with SIGKILL mid-fault never leaves the fault
- * behind. The worker and the run are separate processes, as in production; a new worker process
- * picks the run up, finishes the phase and reverts.
+ * behind. The workers and the run are separate processes, as in production; the other worker,
+ * already polling, picks the run up with the samples taken so far, finishes the phase and reverts.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,7 +32,8 @@ describe('a worker killed with SIGKILL mid-phase', () => {
       phases: [
         {
           name: 'slow',
-          duration: '8s',
+          // Long enough that the ~3s nobody watches after the kill stays a small share of the phase.
+          duration: '30s',
           faults: [
             {
               name: 'svc-latency',
@@ -48,7 +49,8 @@ describe('a worker killed with SIGKILL mid-phase', () => {
     const runId = uniqueName('crash');
     const toxic = `gameday.${runId}.svc-latency`;
 
-    const first = await startWorkerProcess(env);
+    // Two workers poll, as in production; the one running the watch is killed.
+    const workers = [await startWorkerProcess(env), await startWorkerProcess(env)];
     const run = gameday(['run', file, '--out', out, '--id', runId], env);
     await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), { what: 'the toxic' });
     // Mid-phase for real: the watch has sampled and its heartbeat reached the server.
@@ -60,14 +62,22 @@ describe('a worker killed with SIGKILL mid-phase', () => {
       },
       { what: 'the watch to heartbeat samples' },
     );
+    // At a moment unrelated to the heartbeat schedule: whatever was sampled since the last one
+    // that reached Temporal is lost with the worker.
+    await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 2_000));
+    const { raw } = await client.workflow.getHandle(runId).describe();
     await client.connection.close();
+    const watching = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchPhase');
+    const first = workers.find((w) => watching?.lastWorkerIdentity?.startsWith(`${w.child.pid}@`));
+    if (!first) throw new Error(`the watch runs on ${watching?.lastWorkerIdentity}, not on a test worker`);
+    const second = workers.find((w) => w !== first) as (typeof workers)[number];
 
     first.child.kill('SIGKILL');
+    const killedAt = Date.now();
     expect((await first.done).signal).toBe('SIGKILL');
-    // Nobody is left to revert it yet: the fault is still injected, the run still open.
+    // Nobody has reverted it yet: the fault is still injected, the run still open.
     expect((await proxyState(target.proxy)).toxics).toContain(toxic);
 
-    const second = await startWorkerProcess(env);
     const { code, stdout } = await run.done;
     second.child.kill('SIGTERM');
     await second.done;
@@ -81,6 +91,14 @@ describe('a worker killed with SIGKILL mid-phase', () => {
     expect(watch?.attempts).toBe(2);
     expect(new Set(watch?.workers).size).toBe(2);
     expect(journal.events.map((e) => e.type)).toContain('watch.resumed');
+    // The dead attempt's samples survived up to its last heartbeat, sent at most 250ms before the
+    // kill (the SDK's own throttle would have allowed 2.4s); the journal shows both windows.
+    const [dead, resumed] = watch?.attemptWindows ?? [];
+    expect(dead?.worker).toBe(watch?.workers[0]);
+    expect(dead?.savedUntil).toBeGreaterThan(killedAt - 1_000);
+    expect(resumed?.startedAt).toBeGreaterThan(killedAt);
+    const watched = (watch?.attemptWindows ?? []).reduce((ms, w) => ms + (w.savedUntil - w.startedAt), 0);
+    expect(watch?.guardrails[0]?.samples).toBeGreaterThan((watched / 100) * 0.8 - 4);
     await target.stop();
-  });
+  }, 240_000);
 });
