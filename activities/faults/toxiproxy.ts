@@ -25,7 +25,8 @@ interface Answer {
 }
 
 /**
- * One call to the Toxiproxy HTTP API, body read in full so the connection is free again.
+ * One call to the Toxiproxy HTTP API (updates are PATCH: POST is deprecated for them since
+ * Toxiproxy 2.6.0, which logs a warning for each one), body read in full so the connection is free again.
  * Unreachable servers and 5xx answers are retryable failures.
  */
 async function call(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
@@ -115,7 +116,7 @@ export async function injectToxiproxy(
   const proxyPath = `/proxies/${encodeURIComponent(handle.proxy)}`;
   beforeChange();
   if (handle.action === 'down') {
-    const response = await call(handle.url, 'POST', proxyPath, { enabled: false });
+    const response = await call(handle.url, 'PATCH', proxyPath, { enabled: false });
     if (!response.ok) refuse(response, `disabling proxy ${handle.proxy}`);
     return;
   }
@@ -127,7 +128,7 @@ export async function injectToxiproxy(
     beforeChange();
     const update = await call(
       handle.url,
-      'POST',
+      'PATCH',
       `${proxyPath}/toxics/${encodeURIComponent(toxic.name)}`,
       toxic,
     );
@@ -144,7 +145,7 @@ export async function revertToxiproxy(handle: ToxiproxyHandle): Promise<{ alread
     const proxy = await getProxy(handle.url, handle.proxy);
     if (!proxy) return { alreadyGone: true };
     if (proxy.enabled) return { alreadyGone: true };
-    const response = await call(handle.url, 'POST', proxyPath, { enabled: true });
+    const response = await call(handle.url, 'PATCH', proxyPath, { enabled: true });
     if (!response.ok) refuse(response, `re-enabling proxy ${handle.proxy}`);
     return { alreadyGone: false };
   }
