@@ -14,6 +14,7 @@ import { checkEc2Permissions } from './faults/aws-ec2';
 import { resolveFis } from './faults/aws-fis';
 import { resolveFault } from './faults/index';
 import { ensureProxies, missingProxies } from './faults/toxiproxy';
+import { refuseDisabledProxies } from './faults/toxiproxy-down';
 
 export type PrepareInput = Pick<RunPlan, 'toxiproxy' | 'phases' | 'aws' | 'maxBlastRadius'>;
 
@@ -43,6 +44,11 @@ export async function prepareRun(input: PrepareInput): Promise<PrepareResult> {
         'TargetMissing',
       );
     }
+    await refuseDisabledProxies(
+      faultsOf(input).flatMap((f) =>
+        f.provider === 'toxiproxy' && f.toxiproxy.action === 'down' ? [f.toxiproxy] : [],
+      ),
+    );
   }
   return { ...targets, createdProxies };
 }

@@ -24,9 +24,10 @@ export async function resolveFault(handle: FaultHandle): Promise<FaultHandle> {
 export async function injectFault(handle: FaultHandle): Promise<{ injectedAt: number; handle: FaultHandle }> {
   const stillCurrent = attemptGuard();
   switch (handle.provider) {
-    case 'toxiproxy':
-      await injectToxiproxy(handle.toxiproxy, stillCurrent);
-      return { injectedAt: Date.now(), handle };
+    case 'toxiproxy': {
+      const toxiproxy = await injectToxiproxy(handle.toxiproxy, stillCurrent);
+      return { injectedAt: Date.now(), handle: { ...handle, toxiproxy } };
+    }
     case 'awsEc2': {
       const firstAttempt = Context.current().info.attempt === 1;
       const awsEc2 = await injectEc2(handle.awsEc2, stillCurrent, firstAttempt);
