@@ -18,6 +18,7 @@ import {
   StopExperimentCommand,
 } from '@aws-sdk/client-fis';
 import { ApplicationFailure } from '@temporalio/common';
+import { API_ONLY_FIELDS, mergedTags } from '../../src/experiment/fis-template';
 import type { FisHandle } from '../../src/report/journal';
 import { aws, awsFailure, fisClient, isNotFound, waitUntil } from '../aws';
 import { describeInstances } from './aws-ec2';
@@ -36,7 +37,8 @@ export async function injectFis(handle: FisHandle, beforeChange: () => void): Pr
       new StartExperimentCommand({
         experimentTemplateId: templateId,
         clientToken: handle.clientToken,
-        tags: handle.tags,
+        // The experiment carries the template's own tags too, gameday's winning on a clash.
+        tags: mergedTags(handle.template?.tags as Record<string, string> | undefined, handle.tags).tags,
       }),
     ),
   );
@@ -211,18 +213,42 @@ function selectionCount(mode: string, available: number): number {
 }
 
 async function createTemplate(handle: FisHandle): Promise<string> {
-  const created = await aws('fis CreateExperimentTemplate', () =>
-    fisClient(handle).send(
-      new CreateExperimentTemplateCommand({
-        ...(handle.template as unknown as CreateExperimentTemplateCommandInput),
-        clientToken: `${handle.clientToken}-template`,
-        tags: handle.tags,
-      }),
-    ),
-  );
+  const template = handle.template as unknown as CreateExperimentTemplateCommandInput;
+  const command = new CreateExperimentTemplateCommand({
+    ...template,
+    clientToken: `${handle.clientToken}-template`,
+    tags: mergedTags(template.tags, handle.tags).tags,
+  });
+  sendApiOnlyFields(command, handle.template ?? {});
+  const created = await aws('fis CreateExperimentTemplate', () => fisClient(handle).send(command));
   const id = created.experimentTemplate?.id;
   if (!id) throw ApplicationFailure.retryable('FIS CreateExperimentTemplate returned no id', 'AwsTransient');
   return id;
+}
+
+/**
+ * Puts the fields FIS has and the pinned SDK does not (src/experiment/fis-template.ts) into the
+ * request body, right after the SDK has serialized it without them.
+ */
+function sendApiOnlyFields(
+  command: CreateExperimentTemplateCommand,
+  template: Record<string, unknown>,
+): void {
+  const extra = Object.fromEntries(API_ONLY_FIELDS.filter((f) => f in template).map((f) => [f, template[f]]));
+  if (Object.keys(extra).length === 0) return;
+  type Args = { request: { body?: unknown } };
+  const addFields = (next: (args: Args) => Promise<unknown>) => async (args: Args) => {
+    const { request } = args;
+    if (typeof request.body === 'string')
+      request.body = JSON.stringify({ ...JSON.parse(request.body), ...extra });
+    return next(args);
+  };
+  // The SDK's middleware types come from its own (older) @smithy/types copy.
+  command.middlewareStack.addRelativeTo(addFields as never, {
+    relation: 'after',
+    toMiddleware: 'serializerMiddleware',
+    name: 'gamedayApiOnlyFields',
+  });
 }
 
 /** The run's experiment or template, found by its tags: how a revert after a crash finds it. */

@@ -10,6 +10,7 @@ import { getTemplate, matchInstanceTarget } from '../../activities/faults/aws-fi
 import { webhookHost } from '../../activities/notify';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
+import { mergedTags } from '../experiment/fis-template';
 import { loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
 import { describeHandle } from '../report/fault-text';
@@ -162,6 +163,7 @@ async function faultLines(fault: FaultHandle): Promise<string[]> {
       );
       return [
         `     ${fault.name}: start FIS experiment from ${f.templateId ? `template ${f.templateId}` : 'an inline template'} in ${f.region}, stop it on revert`,
+        ...(f.template ? [tagsLine(f)] : []),
         ...actions.map(
           ([name, action]) =>
             `       action ${name}: ${action.actionId}${action.startAfter?.length ? ` after ${action.startAfter.join(', ')}` : ''}`,
@@ -170,6 +172,17 @@ async function faultLines(fault: FaultHandle): Promise<string[]> {
       ];
     }
   }
+}
+
+/** The tags the run's template gets: the file's, merged with gameday's run tags, which win. */
+function tagsLine(fault: FisHandle): string {
+  const userTags = fault.template?.tags as Record<string, string> | undefined;
+  const { tags, overridden } = mergedTags(userTags, fault.tags);
+  const list = Object.entries(tags)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+  const replaced = overridden.map((key) => `${key}=${userTags?.[key]}`).join(', ');
+  return `       tags ${list}${replaced ? ` (gameday's run tags win: the template's ${replaced} is replaced)` : ''}`;
 }
 
 interface FisTargetView {
