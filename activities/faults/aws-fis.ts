@@ -18,6 +18,7 @@ import {
   StopExperimentCommand,
 } from '@aws-sdk/client-fis';
 import { ApplicationFailure } from '@temporalio/common';
+import { destroysInstances } from '../../src/experiment/fis-actions';
 import { API_ONLY_FIELDS, mergedTags } from '../../src/experiment/fis-template';
 import type { FisHandle } from '../../src/report/journal';
 import { aws, awsFailure, fisClient, isNotFound, waitUntil } from '../aws';
@@ -176,12 +177,12 @@ export async function resolveFis(
       'AccountNotAllowed',
     );
   }
-  const terminates = Object.values(template.actions ?? {}).some(
-    (a) => a.actionId === 'aws:ec2:terminate-instances',
-  );
-  if (terminates && !handle.irreversible) {
+  const destructive = Object.values(template.actions ?? {})
+    .map((action) => action.actionId ?? '')
+    .find((actionId) => destroysInstances(actionId));
+  if (destructive && !handle.irreversible) {
     throw ApplicationFailure.nonRetryable(
-      `fault ${faultName}: the template terminates instances, which cannot be undone; set irreversible: true to confirm`,
+      `fault ${faultName}: the template's ${destructive} ${destroysInstances(destructive)}, which cannot be undone; set irreversible: true to confirm`,
       'Irreversible',
     );
   }
