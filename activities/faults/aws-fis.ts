@@ -22,7 +22,7 @@ import { destroysInstances } from '../../src/experiment/fis-actions';
 import { API_ONLY_FIELDS, mergedTags } from '../../src/experiment/fis-template';
 import type { FisHandle } from '../../src/report/journal';
 import { aws, awsFailure, fisClient, isNotFound, waitUntil } from '../aws';
-import { describeInstances } from './aws-ec2';
+import { type FisTargetView, INSTANCE_RESOURCE_TYPES, matchInstanceTarget } from './fis-targets';
 
 const ENDED = ['completed', 'stopped', 'failed', 'cancelled'];
 
@@ -118,46 +118,16 @@ export async function getTemplate(handle: FisHandle) {
 
 interface TemplateView {
   actions?: Record<string, { actionId?: string }>;
-  targets?: Record<
-    string,
-    {
-      resourceType?: string;
-      resourceArns?: string[];
-      resourceTags?: Record<string, string>;
-      filters?: { path?: string; values?: string[] }[];
-      selectionMode?: string;
-    }
-  >;
-  experimentOptions?: { accountTargeting?: string };
-}
-
-/** FIS filter paths that have an EC2 DescribeInstances filter of the same meaning. */
-const FIS_TO_EC2_FILTER: Record<string, string> = {
-  'State.Name': 'instance-state-name',
-  'Placement.AvailabilityZone': 'availability-zone',
-  VpcId: 'vpc-id',
-  SubnetId: 'subnet-id',
-};
-
-/** The EC2 instances one FIS instance target matches right now (FIS picks among them at start). */
-export async function matchInstanceTarget(
-  location: FisHandle,
-  target: NonNullable<TemplateView['targets']>[string],
-): Promise<string[]> {
-  if (target.resourceArns?.length) return target.resourceArns.map((arn) => arn.split('/').at(-1) ?? arn);
-  const filters = (target.filters ?? []).flatMap((f) => {
-    const name = FIS_TO_EC2_FILTER[f.path ?? ''];
-    return name ? [{ name, values: f.values ?? [] }] : [];
-  });
-  const instances = await describeInstances(location, { tags: target.resourceTags, filters }, null);
-  return instances.map((i) => i.InstanceId ?? '').sort();
+  targets?: Record<string, FisTargetView>;
+  experimentOptions?: { accountTargeting?: string; emptyTargetResolutionMode?: string };
 }
 
 /**
  * The safety rails for an FIS fault, before anything runs: the template exists, acts in one
- * account, terminates nothing unless the file says irreversible, and selects no larger share of
- * the matching instances than target.maxBlastRadius. Returns the handle with the instances its
- * instance targets match, which the run then locks.
+ * account, destroys no instance unless the file says irreversible, its instance and Spot targets
+ * resolve to instances that exist, and none selects a larger share of them than
+ * target.maxBlastRadius. Returns the handle with the instances those targets match, which the run
+ * then locks (an ARN whose instance does not exist is not locked).
  */
 export async function resolveFis(
   handle: FisHandle,
@@ -188,8 +158,22 @@ export async function resolveFis(
   }
   const matched = new Set<string>();
   for (const [name, target] of Object.entries(template.targets ?? {})) {
-    if (target.resourceType !== 'aws:ec2:instance') continue;
-    const ids = await matchInstanceTarget(handle, target);
+    if (!INSTANCE_RESOURCE_TYPES.includes(target.resourceType ?? '')) continue;
+    const { ids, missing } = await matchInstanceTarget(
+      handle,
+      target,
+      `fault ${faultName}: FIS target ${name}`,
+    );
+    if (ids.length === 0 && template.experimentOptions?.emptyTargetResolutionMode !== 'skip') {
+      const what = missing.length
+        ? `none of its resourceArns exists (${missing.join(', ')})`
+        : 'it matches no instance';
+      throw ApplicationFailure.nonRetryable(
+        `fault ${faultName}: FIS target ${name} resolves to nothing: ${what}; FIS fails such an experiment ` +
+          'unless experimentOptions.emptyTargetResolutionMode is skip',
+        'TargetMissing',
+      );
+    }
     for (const id of ids) matched.add(id);
     const chosen = selectionCount(target.selectionMode ?? 'ALL', ids.length);
     const percent = ids.length ? (100 * chosen) / ids.length : 0;

@@ -2,6 +2,7 @@
  * The awsFis fault against a moto server of this file's own: its FIS experiments move through
  * their states on a clock we set (1.5s a step), which is server-wide, so no other test shares it.
  */
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateExperimentTemplateCommand, FisClient, StopExperimentCommand } from '@aws-sdk/client-fis';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -34,6 +35,15 @@ let moto: MotoServer;
 beforeAll(async () => {
   moto = await startMoto(await freePort());
   await setMotoTransition(moto.url, 'fis::experiment', { progression: 'time', seconds: STEP_SECONDS });
+  // The fleet the template's target matches: FIS fails an experiment whose target resolves to nothing.
+  await new EC2Client({ region: REGION, endpoint: moto.url }).send(
+    new RunInstancesCommand({
+      ImageId: 'ami-12c6146b',
+      MinCount: 10,
+      MaxCount: 10,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'app', Value: 'orders' }] }],
+    }),
+  );
   worker = await startWorker(taskQueue);
   client = await testClient();
 });
@@ -228,7 +238,6 @@ describe('the awsFis fault', () => {
   });
 
   it('refuses, before anything starts, a template whose instance target selects past the blast radius', async () => {
-    const { EC2Client, RunInstancesCommand } = await import('@aws-sdk/client-ec2');
     const fleet = uniqueName('fleet');
     await new EC2Client({ region: REGION, endpoint: moto.url }).send(
       new RunInstancesCommand({
