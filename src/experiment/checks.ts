@@ -225,9 +225,9 @@ function fisFaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: n
 
 /**
  * An action id FIS does not have, and an action that destroys instances without the file saying
- * irreversible: true. Also applied by the prepare step to templates read from FIS by templateId.
+ * irreversible: true (the prepare step checks the latter again on templates read from FIS by id).
  */
-export function fisActionIssues(
+function fisActionIssues(
   actionId: string | undefined,
   irreversible: boolean,
   path: (string | number)[],
