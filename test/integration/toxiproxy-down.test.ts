@@ -79,7 +79,8 @@ describe('a down fault', () => {
       phases: [
         {
           name: 'slow',
-          duration: '2s',
+          // Time to take the proxy down by hand before the next phase, under any load.
+          duration: '4s',
           faults: [
             {
               name: 'other-slow',
