@@ -1,6 +1,8 @@
 /** The fields of CreateExperimentTemplate, as FIS's API and the pinned SDK define them. */
-import { describe, expect, it } from 'vitest';
-import { mergedTags } from '../../src/experiment/fis-template';
+import type { CreateExperimentTemplateCommandInput } from '@aws-sdk/client-fis';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
+import { FisTemplate, mergedTags } from '../../src/experiment/fis-template';
 import { ExperimentError, parseExperiment } from '../../src/experiment/load';
 
 const template = {
@@ -69,6 +71,26 @@ describe('an inline FIS template', () => {
       `${at}.actions.stop.startAfterDelay  unknown key "startAfterDelay"`,
       `${at}.tags.Name  expected string, got number 7`,
       `${at}.experimentReportConfiguration.outputs.s3Configuration.bucketName  missing (expected string)`,
+    ]);
+  });
+});
+
+describe('the template schema', () => {
+  it("has the SDK input's keys (less the run's client token) and the API reference's report configuration", () => {
+    // Checked by tsc: a field the SDK gains and the schema lacks fails to compile here and in fis-template.ts.
+    expectTypeOf<keyof z.input<typeof FisTemplate>>().toEqualTypeOf<
+      Exclude<keyof CreateExperimentTemplateCommandInput, 'clientToken'> | 'experimentReportConfiguration'
+    >();
+    expect(Object.keys(FisTemplate.shape).sort()).toEqual([
+      'actions',
+      'description',
+      'experimentOptions',
+      'experimentReportConfiguration',
+      'logConfiguration',
+      'roleArn',
+      'stopConditions',
+      'tags',
+      'targets',
     ]);
   });
 });
