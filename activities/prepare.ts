@@ -14,6 +14,8 @@ import { checkEc2Permissions } from './faults/aws-ec2';
 import { resolveFis } from './faults/aws-fis';
 import { resolveFault } from './faults/index';
 import { ensureProxies, missingProxies } from './faults/toxiproxy';
+import { refuseDisabledProxies } from './faults/toxiproxy-down';
+import { serverIdentities } from './server-identity';
 
 export type PrepareInput = Pick<RunPlan, 'toxiproxy' | 'phases' | 'aws' | 'maxBlastRadius'>;
 
@@ -43,6 +45,11 @@ export async function prepareRun(input: PrepareInput): Promise<PrepareResult> {
         'TargetMissing',
       );
     }
+    await refuseDisabledProxies(
+      faultsOf(input).flatMap((f) =>
+        f.provider === 'toxiproxy' && f.toxiproxy.action === 'down' ? [f.toxiproxy] : [],
+      ),
+    );
   }
   return { ...targets, createdProxies };
 }
@@ -60,8 +67,18 @@ export async function resolveTargets(input: PrepareInput): Promise<ResolvedTarge
     }
     resolved.push(handle);
   }
-  return { account, resolved, lockKeys: [...new Set(resolved.flatMap(lockKeysOf))].sort() };
+  // The servers behind each Toxiproxy URL, resolved here so the workflow only ever sees keys.
+  const servers: ToxiproxyServers = {};
+  for (const handle of resolved) {
+    if (handle.provider !== 'toxiproxy') continue;
+    servers[handle.toxiproxy.url] ??= await serverIdentities(handle.toxiproxy.url);
+  }
+  const lockKeys = [...new Set(resolved.flatMap((handle) => lockKeysOf(handle, servers)))].sort();
+  return { account, resolved, lockKeys };
 }
+
+/** Toxiproxy URL → the identities of the server it reaches (see server-identity.ts). */
+export type ToxiproxyServers = Record<string, string[]>;
 
 async function checkAccount(settings: NonNullable<RunPlan['aws']>): Promise<{ id: string; arn: string }> {
   const identity = await aws('sts GetCallerIdentity', () =>
@@ -99,10 +116,14 @@ async function checkBlastRadius(handle: FaultHandle, maxBlastRadius: number): Pr
   }
 }
 
-export function lockKeysOf(handle: FaultHandle): string[] {
+export function lockKeysOf(handle: FaultHandle, servers: ToxiproxyServers = {}): string[] {
   switch (handle.provider) {
-    case 'toxiproxy':
-      return [`toxiproxy/${handle.toxiproxy.url}/${handle.toxiproxy.proxy}`];
+    case 'toxiproxy': {
+      const { url, proxy } = handle.toxiproxy;
+      // Temporal caps a workflow id (the lock's) at 1,000 bytes; Toxiproxy's proxy names are unbounded.
+      const name = Buffer.byteLength(proxy) > 200 ? `sha256:${sha256(proxy)}` : proxy;
+      return (servers[url] ?? [url]).map((server) => `toxiproxy/${server}/${name}`);
+    }
     case 'awsEc2':
       // The whole selection, not only the chosen instances: two runs on one fleet would confound
       // each other even when they stop different instances.
@@ -115,14 +136,13 @@ export function lockKeysOf(handle: FaultHandle): string[] {
       // each other; and the template itself.
       const instances = (matched ?? []).map((id) => `ec2/${region}/${id}`);
       if (templateId) return [`fis-template/${region}/${templateId}`, ...instances];
-      const targets = createHash('sha256')
-        .update(JSON.stringify(template?.targets ?? {}))
-        .digest('hex')
-        .slice(0, 16);
+      const targets = sha256(JSON.stringify(template?.targets ?? {})).slice(0, 16);
       return [`fis-targets/${region}/${targets}`, ...instances];
     }
   }
 }
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 function faultsOf(input: Pick<RunPlan, 'phases'>): FaultHandle[] {
   return input.phases.flatMap((phase) => phase.faults);

@@ -41,7 +41,7 @@ export default async function setup(project: TestProject) {
   const bundling = bundleWorkflows().then((bundle) => writeFile(workflowBundlePath, bundle.code));
   const starting = await Promise.allSettled([
     freePort().then((port) => startDevServer({ port, readyTimeoutMs: PATIENCE_MS })),
-    freePort().then((port) => startToxiproxy(port, PATIENCE_MS)),
+    freePort().then((port) => startToxiproxy(port, { timeoutMs: PATIENCE_MS })),
     freePort().then((port) => startMoto(port, PATIENCE_MS)),
     freePort().then((port) => startDynalite(port)),
   ]);

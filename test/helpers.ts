@@ -149,8 +149,8 @@ export async function proxyState(proxy: string, url = toxiproxyUrl()): Promise<P
 }
 
 /** Everything the Toxiproxy server showed for a proxy, polled until stopped. */
-export function observeProxy(proxy: string, everyMs = 20) {
-  return pollUntilStopped(everyMs, async () => ({ at: Date.now(), ...(await proxyState(proxy)) }));
+export function observeProxy(proxy: string, everyMs = 20, url = toxiproxyUrl()) {
+  return pollUntilStopped(everyMs, async () => ({ at: Date.now(), ...(await proxyState(proxy, url)) }));
 }
 
 /**

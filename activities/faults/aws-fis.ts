@@ -18,9 +18,11 @@ import {
   StopExperimentCommand,
 } from '@aws-sdk/client-fis';
 import { ApplicationFailure } from '@temporalio/common';
+import { destroysInstances } from '../../src/experiment/fis-actions';
+import { API_ONLY_FIELDS, mergedTags } from '../../src/experiment/fis-template';
 import type { FisHandle } from '../../src/report/journal';
 import { aws, awsFailure, fisClient, isNotFound, waitUntil } from '../aws';
-import { describeInstances } from './aws-ec2';
+import { type FisTargetView, INSTANCE_RESOURCE_TYPES, matchInstanceTarget } from './fis-targets';
 
 const ENDED = ['completed', 'stopped', 'failed', 'cancelled'];
 
@@ -36,7 +38,8 @@ export async function injectFis(handle: FisHandle, beforeChange: () => void): Pr
       new StartExperimentCommand({
         experimentTemplateId: templateId,
         clientToken: handle.clientToken,
-        tags: handle.tags,
+        // The experiment carries the template's own tags too, gameday's winning on a clash.
+        tags: mergedTags(handle.template?.tags as Record<string, string> | undefined, handle.tags).tags,
       }),
     ),
   );
@@ -115,46 +118,16 @@ export async function getTemplate(handle: FisHandle) {
 
 interface TemplateView {
   actions?: Record<string, { actionId?: string }>;
-  targets?: Record<
-    string,
-    {
-      resourceType?: string;
-      resourceArns?: string[];
-      resourceTags?: Record<string, string>;
-      filters?: { path?: string; values?: string[] }[];
-      selectionMode?: string;
-    }
-  >;
-  experimentOptions?: { accountTargeting?: string };
-}
-
-/** FIS filter paths that have an EC2 DescribeInstances filter of the same meaning. */
-const FIS_TO_EC2_FILTER: Record<string, string> = {
-  'State.Name': 'instance-state-name',
-  'Placement.AvailabilityZone': 'availability-zone',
-  VpcId: 'vpc-id',
-  SubnetId: 'subnet-id',
-};
-
-/** The EC2 instances one FIS instance target matches right now (FIS picks among them at start). */
-export async function matchInstanceTarget(
-  location: FisHandle,
-  target: NonNullable<TemplateView['targets']>[string],
-): Promise<string[]> {
-  if (target.resourceArns?.length) return target.resourceArns.map((arn) => arn.split('/').at(-1) ?? arn);
-  const filters = (target.filters ?? []).flatMap((f) => {
-    const name = FIS_TO_EC2_FILTER[f.path ?? ''];
-    return name ? [{ name, values: f.values ?? [] }] : [];
-  });
-  const instances = await describeInstances(location, { tags: target.resourceTags, filters }, null);
-  return instances.map((i) => i.InstanceId ?? '').sort();
+  targets?: Record<string, FisTargetView>;
+  experimentOptions?: { accountTargeting?: string; emptyTargetResolutionMode?: string };
 }
 
 /**
  * The safety rails for an FIS fault, before anything runs: the template exists, acts in one
- * account, terminates nothing unless the file says irreversible, and selects no larger share of
- * the matching instances than target.maxBlastRadius. Returns the handle with the instances its
- * instance targets match, which the run then locks.
+ * account, destroys no instance unless the file says irreversible, its instance and Spot targets
+ * resolve to instances that exist, and none selects a larger share of them than
+ * target.maxBlastRadius. Returns the handle with the instances those targets match, which the run
+ * then locks (an ARN whose instance does not exist is not locked).
  */
 export async function resolveFis(
   handle: FisHandle,
@@ -174,19 +147,33 @@ export async function resolveFis(
       'AccountNotAllowed',
     );
   }
-  const terminates = Object.values(template.actions ?? {}).some(
-    (a) => a.actionId === 'aws:ec2:terminate-instances',
-  );
-  if (terminates && !handle.irreversible) {
+  const destructive = Object.values(template.actions ?? {})
+    .map((action) => action.actionId ?? '')
+    .find((actionId) => destroysInstances(actionId));
+  if (destructive && !handle.irreversible) {
     throw ApplicationFailure.nonRetryable(
-      `fault ${faultName}: the template terminates instances, which cannot be undone; set irreversible: true to confirm`,
+      `fault ${faultName}: the template's ${destructive} ${destroysInstances(destructive)}, which cannot be undone; set irreversible: true to confirm`,
       'Irreversible',
     );
   }
   const matched = new Set<string>();
   for (const [name, target] of Object.entries(template.targets ?? {})) {
-    if (target.resourceType !== 'aws:ec2:instance') continue;
-    const ids = await matchInstanceTarget(handle, target);
+    if (!INSTANCE_RESOURCE_TYPES.includes(target.resourceType ?? '')) continue;
+    const { ids, missing } = await matchInstanceTarget(
+      handle,
+      target,
+      `fault ${faultName}: FIS target ${name}`,
+    );
+    if (ids.length === 0 && template.experimentOptions?.emptyTargetResolutionMode !== 'skip') {
+      const what = missing.length
+        ? `none of its resourceArns exists (${missing.join(', ')})`
+        : 'it matches no instance';
+      throw ApplicationFailure.nonRetryable(
+        `fault ${faultName}: FIS target ${name} resolves to nothing: ${what}; FIS fails such an experiment ` +
+          'unless experimentOptions.emptyTargetResolutionMode is skip',
+        'TargetMissing',
+      );
+    }
     for (const id of ids) matched.add(id);
     const chosen = selectionCount(target.selectionMode ?? 'ALL', ids.length);
     const percent = ids.length ? (100 * chosen) / ids.length : 0;
@@ -211,18 +198,42 @@ function selectionCount(mode: string, available: number): number {
 }
 
 async function createTemplate(handle: FisHandle): Promise<string> {
-  const created = await aws('fis CreateExperimentTemplate', () =>
-    fisClient(handle).send(
-      new CreateExperimentTemplateCommand({
-        ...(handle.template as unknown as CreateExperimentTemplateCommandInput),
-        clientToken: `${handle.clientToken}-template`,
-        tags: handle.tags,
-      }),
-    ),
-  );
+  const template = handle.template as unknown as CreateExperimentTemplateCommandInput;
+  const command = new CreateExperimentTemplateCommand({
+    ...template,
+    clientToken: `${handle.clientToken}-template`,
+    tags: mergedTags(template.tags, handle.tags).tags,
+  });
+  sendApiOnlyFields(command, handle.template ?? {});
+  const created = await aws('fis CreateExperimentTemplate', () => fisClient(handle).send(command));
   const id = created.experimentTemplate?.id;
   if (!id) throw ApplicationFailure.retryable('FIS CreateExperimentTemplate returned no id', 'AwsTransient');
   return id;
+}
+
+/**
+ * Puts the fields FIS has and the pinned SDK does not (src/experiment/fis-template.ts) into the
+ * request body, right after the SDK has serialized it without them.
+ */
+function sendApiOnlyFields(
+  command: CreateExperimentTemplateCommand,
+  template: Record<string, unknown>,
+): void {
+  const extra = Object.fromEntries(API_ONLY_FIELDS.filter((f) => f in template).map((f) => [f, template[f]]));
+  if (Object.keys(extra).length === 0) return;
+  type Args = { request: { body?: unknown } };
+  const addFields = (next: (args: Args) => Promise<unknown>) => async (args: Args) => {
+    const { request } = args;
+    if (typeof request.body === 'string')
+      request.body = JSON.stringify({ ...JSON.parse(request.body), ...extra });
+    return next(args);
+  };
+  // The SDK's middleware types come from its own (older) @smithy/types copy.
+  command.middlewareStack.addRelativeTo(addFields as never, {
+    relation: 'after',
+    toMiddleware: 'serializerMiddleware',
+    name: 'gamedayApiOnlyFields',
+  });
 }
 
 /** The run's experiment or template, found by its tags: how a revert after a crash finds it. */

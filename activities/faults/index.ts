@@ -40,8 +40,7 @@ export async function injectFault(handle: FaultHandle): Promise<{ injectedAt: nu
 async function applyFault(handle: FaultHandle, stillCurrent: () => void): Promise<FaultHandle> {
   switch (handle.provider) {
     case 'toxiproxy':
-      await injectToxiproxy(handle.toxiproxy, stillCurrent);
-      return handle;
+      return { ...handle, toxiproxy: await injectToxiproxy(handle.toxiproxy, stillCurrent) };
     case 'awsEc2': {
       const firstAttempt = Context.current().info.attempt === 1;
       return { ...handle, awsEc2: await injectEc2(handle.awsEc2, stillCurrent, firstAttempt) };

@@ -6,15 +6,15 @@
 import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
-import { getTemplate, matchInstanceTarget } from '../../activities/faults/aws-fis';
 import { webhookHost } from '../../activities/notify';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
 import { loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
 import { describeHandle } from '../report/fault-text';
-import type { FaultHandle, FisHandle } from '../report/journal';
+import type { FaultHandle } from '../report/journal';
 import { CliError, EXIT } from './exit-codes';
+import { fisFaultLines } from './plan-fis';
 
 export function registerPlan(program: Command): void {
   program
@@ -151,50 +151,9 @@ async function faultLines(fault: FaultHandle): Promise<string[]> {
       }
       return lines;
     }
-    case 'awsFis': {
-      const f = fault.awsFis;
-      const template = (f.templateId ? await getTemplate(f) : f.template) as FisTemplateView | null;
-      const actions = Object.entries(template?.actions ?? {});
-      const targets = await Promise.all(
-        Object.entries(template?.targets ?? {}).map(
-          async ([name, t]) => `       target ${name}: ${await fisTargetText(f, t)}`,
-        ),
-      );
-      return [
-        `     ${fault.name}: start FIS experiment from ${f.templateId ? `template ${f.templateId}` : 'an inline template'} in ${f.region}, stop it on revert`,
-        ...actions.map(
-          ([name, action]) =>
-            `       action ${name}: ${action.actionId}${action.startAfter?.length ? ` after ${action.startAfter.join(', ')}` : ''}`,
-        ),
-        ...targets,
-      ];
-    }
+    case 'awsFis':
+      return fisFaultLines(fault.name, fault.awsFis);
   }
-}
-
-interface FisTargetView {
-  resourceType?: string;
-  resourceArns?: string[];
-  resourceTags?: Record<string, string>;
-  filters?: { path?: string; values?: string[] }[];
-  selectionMode?: string;
-}
-
-interface FisTemplateView {
-  actions?: Record<string, { actionId?: string; startAfter?: string[] }>;
-  targets?: Record<string, FisTargetView>;
-}
-
-/** What a FIS target matches now; for EC2 instances, exactly which (FIS picks among them at start). */
-async function fisTargetText(fault: FisHandle, target: FisTargetView): Promise<string> {
-  const mode = target.selectionMode ?? 'ALL';
-  if (target.resourceArns?.length)
-    return `${target.resourceType} ${target.resourceArns.join(', ')} (${mode})`;
-  if (target.resourceType !== 'aws:ec2:instance') {
-    return `${target.resourceType} tagged ${JSON.stringify(target.resourceTags ?? {})} (${mode})`;
-  }
-  const ids = await matchInstanceTarget(fault, target);
-  return `${mode} of ${ids.length} instances tagged ${JSON.stringify(target.resourceTags ?? {})}: ${ids.join(', ') || 'none'}`;
 }
 
 function probeTarget(probe: ProbePlan): string {

@@ -4,6 +4,7 @@
  * template from the AWS console or docs pastes in as it is.
  */
 import { z } from 'zod';
+import { FisTemplate } from './fis-template';
 import { Duration, HttpUrl } from './primitives';
 
 export const AwsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1');
@@ -57,40 +58,6 @@ export const Ec2Fault = z
   })
   .describe('Stop, reboot or terminate EC2 instances; revert starts the instances this run stopped');
 
-const FisTarget = z.strictObject({
-  resourceType: z.string().min(1),
-  resourceArns: z.array(z.string()).optional(),
-  resourceTags: Tags.optional(),
-  filters: z.array(z.strictObject({ path: z.string(), values: z.array(z.string()) })).optional(),
-  selectionMode: z.string().min(1),
-  parameters: z.record(z.string(), z.string()).optional(),
-});
-
-const FisAction = z.strictObject({
-  actionId: z.string().regex(/^aws:[a-z0-9-]+:[a-z0-9-]+$/, 'a FIS action id such as aws:ec2:stop-instances'),
-  description: z.string().optional(),
-  parameters: z.record(z.string(), z.string()).optional(),
-  targets: z.record(z.string(), z.string()).optional(),
-  startAfter: z.array(z.string()).optional(),
-});
-
-export const FisTemplate = z.strictObject({
-  description: z.string().min(1),
-  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN'),
-  targets: z.record(z.string(), FisTarget).default({}),
-  actions: z.record(z.string(), FisAction),
-  stopConditions: z
-    .array(z.strictObject({ source: z.string(), value: z.string().optional() }))
-    .default([{ source: 'none' }]),
-  experimentOptions: z
-    .strictObject({
-      accountTargeting: z.enum(['single-account', 'multi-account']).optional(),
-      emptyTargetResolutionMode: z.enum(['fail', 'skip']).optional(),
-    })
-    .optional(),
-  logConfiguration: z.record(z.string(), z.unknown()).optional(),
-});
-
 export const FisFault = z
   .strictObject({
     templateId: z.string().min(1).optional().describe('An existing FIS experiment template'),
@@ -136,7 +103,6 @@ export const Ec2FleetProbe = z
 
 export type Ec2Fault = z.infer<typeof Ec2Fault>;
 export type FisFault = z.infer<typeof FisFault>;
-export type FisTemplate = z.infer<typeof FisTemplate>;
 export type DynamoDbProbe = z.infer<typeof DynamoDbProbe>;
 export type Ec2FleetProbe = z.infer<typeof Ec2FleetProbe>;
 export type AwsSettings = z.infer<typeof AwsSettings>;

@@ -4,6 +4,7 @@
  * the zod result, so they are reported together with schema errors even when other parts of the
  * file are invalid.
  */
+import { destroysInstances, FIS_ACTIONS, FIS_CATALOGUE_DATE, nearestActionId } from './fis-actions';
 import { limitIssues } from './limits';
 import { FAULT_PROVIDERS, PROBE_KINDS } from './schema';
 
@@ -17,6 +18,8 @@ type Raw = Record<string, unknown>;
 const isObject = (value: unknown): value is Raw =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const named = (value: unknown) =>
+  Array.isArray(value) ? value.length > 0 : isObject(value) && Object.keys(value).length > 0;
 
 export function crossFieldIssues(data: unknown): RawIssue[] {
   if (!isObject(data)) return [];
@@ -131,8 +134,6 @@ function awsIssues(data: Raw): RawIssue[] {
 
 function ec2FaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
   const issues: RawIssue[] = [];
-  const named = (value: unknown) =>
-    Array.isArray(value) ? value.length > 0 : isObject(value) && Object.keys(value).length > 0;
   if (!named(fault.instanceIds) && !named(fault.tags) && !named(fault.filters)) {
     issues.push({
       path,
@@ -176,23 +177,39 @@ function fisFaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: n
         'multi-account templates act in accounts target.accounts cannot check; run one experiment per account',
     });
   }
-  const terminates = Object.entries(actions).find(
-    ([, a]) => isObject(a) && a.actionId === 'aws:ec2:terminate-instances',
-  );
-  if (terminates && fault.irreversible !== true) {
-    issues.push({
-      path: [...path, 'template', 'actions', terminates[0], 'actionId'],
-      message: 'aws:ec2:terminate-instances cannot be undone: set irreversible: true on the fault to confirm',
-    });
+  for (const [name, targetSpec] of Object.entries(targets)) {
+    if (!isObject(targetSpec)) continue;
+    const byArn = list(targetSpec.resourceArns).length > 0;
+    const byAttributes = named(targetSpec.resourceTags) || list(targetSpec.filters).length > 0;
+    if (byArn && byAttributes) {
+      issues.push({
+        path: [...path, 'template', 'targets', name, 'resourceArns'],
+        message: 'FIS takes a target by resourceArns or by resourceTags and filters, not both',
+      });
+    }
   }
   for (const [name, action] of Object.entries(actions)) {
     if (!isObject(action)) continue;
     const actionPath = [...path, 'template', 'actions', name];
+    const actionId = typeof action.actionId === 'string' ? action.actionId : undefined;
+    issues.push(...fisActionIssues(actionId, fault.irreversible === true, [...actionPath, 'actionId']));
+    const takes = actionId ? (FIS_ACTIONS[actionId]?.resourceTypes ?? []) : [];
     for (const [key, targetName] of Object.entries(isObject(action.targets) ? action.targets : {})) {
-      if (typeof targetName === 'string' && !(targetName in targets)) {
+      if (typeof targetName !== 'string') continue;
+      const targetSpec = targets[targetName];
+      if (!isObject(targetSpec)) {
         issues.push({
           path: [...actionPath, 'targets', key],
           message: `no target named "${targetName}" in template.targets`,
+        });
+      } else if (
+        takes.length > 0 &&
+        typeof targetSpec.resourceType === 'string' &&
+        !takes.includes(targetSpec.resourceType)
+      ) {
+        issues.push({
+          path: [...actionPath, 'targets', key],
+          message: `${actionId} acts on ${takes.join(' or ')}, but target ${targetName} is ${targetSpec.resourceType}`,
         });
       }
     }
@@ -206,6 +223,39 @@ function fisFaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: n
     });
   }
   return issues;
+}
+
+/**
+ * An action id FIS does not have, and an action that destroys instances without the file saying
+ * irreversible: true (the prepare step checks the latter again on templates read from FIS by id).
+ */
+function fisActionIssues(
+  actionId: string | undefined,
+  irreversible: boolean,
+  path: (string | number)[],
+): RawIssue[] {
+  if (actionId === undefined) return [];
+  if (!(actionId in FIS_ACTIONS)) {
+    const nearest = nearestActionId(actionId);
+    return [
+      {
+        path,
+        message:
+          `FIS has no action ${actionId} (gameday's copy of FIS's actions reference, ${FIS_CATALOGUE_DATE})` +
+          (nearest ? `; did you mean ${nearest}?` : ''),
+      },
+    ];
+  }
+  const destroys = destroysInstances(actionId);
+  if (destroys && !irreversible) {
+    return [
+      {
+        path,
+        message: `${actionId} cannot be undone (it ${destroys}): set irreversible: true on the fault to confirm`,
+      },
+    ];
+  }
+  return [];
 }
 
 /** PERCENT(n) above the blast radius, and selections of nothing, are refused before any run. */

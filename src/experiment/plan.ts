@@ -303,7 +303,11 @@ function planFault(fault: Fault, phase: string, runId: string, url: string, aws:
   const spec = fault.toxiproxy;
   if (!spec) throw new PlanRefused(`fault ${fault.name} names no provider`);
   if ('down' in spec) {
-    return { ...identity, provider: 'toxiproxy', toxiproxy: { action: 'down', url, proxy: spec.proxy } };
+    return {
+      ...identity,
+      provider: 'toxiproxy',
+      toxiproxy: { action: 'down', url, proxy: spec.proxy, marker: toxicName(runId, fault.name) },
+    };
   }
   return {
     ...identity,

@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2Fault, Ec2FleetProbe, FisFault } from './aws-schema';
-import { Duration, DurationText, Fraction, HttpUrl, Name, PositiveInt } from './primitives';
+import { Duration, DurationText, Fraction, HttpUrl, Name, PositiveInt, ProxyName } from './primitives';
 import { forbiddenVariables, SECRET_MESSAGE, SECRET_PREFIX, withoutSecrets } from './worker-secrets';
 
 export { Duration, Name } from './primitives';
@@ -106,7 +106,7 @@ export const Guardrail = z.strictObject({
 
 const Stream = z.enum(['upstream', 'downstream']).default('downstream');
 const ToxicCommon = {
-  proxy: Name.describe('The Toxiproxy proxy to act on'),
+  proxy: ProxyName.describe('The Toxiproxy proxy to act on'),
   stream: Stream,
   toxicity: Fraction.default(1).describe('Probability that a connection is affected'),
 };
@@ -131,7 +131,7 @@ export const ToxicFault = z.discriminatedUnion('toxic', [
 ]);
 
 export const ProxyDown = z
-  .strictObject({ proxy: Name, down: z.literal(true) })
+  .strictObject({ proxy: ProxyName, down: z.literal(true) })
   .describe('Disable the proxy: new connections are refused and open ones closed');
 
 export const ToxiproxyFault = z.union([ProxyDown, ToxicFault]);
@@ -220,10 +220,13 @@ export const Webhook = z.strictObject({
   events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional().describe('Which events to send (default: all)'),
 });
 
+// host:port, the host an IPv6 address in brackets as Toxiproxy's README writes "[::]:18080".
+const HostPort = z.string().regex(/^([^\s:[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'host:port, or [ipv6]:port');
+
 export const ProxyDeclaration = z.strictObject({
-  name: Name,
-  listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
-  upstream: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+  name: ProxyName,
+  listen: HostPort,
+  upstream: HostPort,
 });
 
 export const Experiment = z.strictObject({

@@ -25,7 +25,18 @@ export const ToxicSpec = z.object({
 
 export const ToxiproxyHandle = z.discriminatedUnion('action', [
   z.object({ action: z.literal('toxic'), url: z.string(), proxy: z.string(), toxic: ToxicSpec }),
-  z.object({ action: z.literal('down'), url: z.string(), proxy: z.string() }),
+  z.object({
+    action: z.literal('down'),
+    url: z.string(),
+    proxy: z.string(),
+    /**
+     * The inert toxic the inject leaves on the proxy it disables, named like the run's toxics: how
+     * a revert, even after a crash, knows that this run disabled the proxy. Absent in older runs.
+     */
+    marker: z.string().optional(),
+    /** Whether the proxy was enabled when the inject found it (it refuses one already disabled). */
+    enabledBefore: z.boolean().optional(),
+  }),
 ]);
 export type ToxiproxyHandle = z.infer<typeof ToxiproxyHandle>;
 

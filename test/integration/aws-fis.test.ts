@@ -2,6 +2,7 @@
  * The awsFis fault against a moto server of this file's own: its FIS experiments move through
  * their states on a clock we set (1.5s a step), which is server-wide, so no other test shares it.
  */
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateExperimentTemplateCommand, FisClient, StopExperimentCommand } from '@aws-sdk/client-fis';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -34,6 +35,15 @@ let moto: MotoServer;
 beforeAll(async () => {
   moto = await startMoto(await freePort());
   await setMotoTransition(moto.url, 'fis::experiment', { progression: 'time', seconds: STEP_SECONDS });
+  // The fleet the template's target matches: FIS fails an experiment whose target resolves to nothing.
+  await new EC2Client({ region: REGION, endpoint: moto.url }).send(
+    new RunInstancesCommand({
+      ImageId: 'ami-12c6146b',
+      MinCount: 10,
+      MaxCount: 10,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'app', Value: 'orders' }] }],
+    }),
+  );
   worker = await startWorker(taskQueue);
   client = await testClient();
 });
@@ -61,6 +71,17 @@ const template = {
     },
   },
 };
+
+/** A GET of moto's FIS API as it answers, unsigned (moto reads the service from the header). */
+async function fisGet(path: string): Promise<unknown> {
+  const answer = await fetch(`${moto.url}${path}`, {
+    headers: {
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/fis/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+  });
+  if (!answer.ok) throw new Error(`GET ${path}: ${answer.status}`);
+  return answer.json();
+}
 
 function fisExperiment(phaseDuration: string, fault: object): ExperimentInput {
   return {
@@ -184,8 +205,39 @@ describe('the awsFis fault', () => {
     expect((await fisTemplates(moto.url)).some((t) => t.tags?.['gameday:run-id'] === runId)).toBe(false);
   });
 
+  it("creates the run's template with the file's own tags and report configuration, gameday's tags winning", async () => {
+    const reportConfiguration = {
+      outputs: { s3Configuration: { bucketName: 'fis-reports', prefix: 'orders' } },
+      preExperimentDuration: 'PT5M',
+      postExperimentDuration: 'PT5M',
+    };
+    const tagged = {
+      ...template,
+      tags: { Name: 'lease-collapse', team: 'orders', 'gameday:run-id': 'someone-else' },
+      experimentReportConfiguration: reportConfiguration,
+    };
+    const experiment = parseExperiment(JSON.stringify(fisExperiment('1s', { template: tagged })), 'x.json');
+    const runId = uniqueName('tagged');
+    const plan = planRun(experiment, { runId, file: 'x.json', sha256: '0', outDir: '/tmp/x', env: {} });
+    const planned = plan.phases[0]?.faults[0];
+    if (planned?.provider !== 'awsFis') throw new Error('expected an FIS fault');
+
+    const injected = await injectFis(planned.awsFis, () => undefined);
+    onTestFinished(async () => {
+      await revertFis(injected);
+    });
+    // Read as FIS answers, not through the pinned SDK, which would drop the report configuration.
+    const stored = (await fisGet(`/experimentTemplates/${injected.createdTemplateId}`)) as {
+      experimentTemplate: { tags: Record<string, string>; experimentReportConfiguration?: unknown };
+    };
+    const runTags = { 'gameday:run-id': runId, 'gameday:fault': 'lease-collapse' };
+    expect(stored.experimentTemplate.tags).toEqual({ Name: 'lease-collapse', team: 'orders', ...runTags });
+    expect(stored.experimentTemplate.experimentReportConfiguration).toEqual(reportConfiguration);
+    const experimentTags = (await fisExperiments(moto.url)).find((e) => e.id === injected.experimentId)?.tags;
+    expect(experimentTags).toEqual({ Name: 'lease-collapse', team: 'orders', ...runTags });
+  });
+
   it('refuses, before anything starts, a template whose instance target selects past the blast radius', async () => {
-    const { EC2Client, RunInstancesCommand } = await import('@aws-sdk/client-ec2');
     const fleet = uniqueName('fleet');
     await new EC2Client({ region: REGION, endpoint: moto.url }).send(
       new RunInstancesCommand({

@@ -62,7 +62,7 @@ describe('a revert that keeps failing', () => {
     const skipping = await startTimeSkipping();
     onTestFinished(() => skipping.stop());
     // A Toxiproxy of its own, to take away for good once the fault is in.
-    const toxiproxy = await startToxiproxy(await freePort(), PATIENCE_MS);
+    const toxiproxy = await startToxiproxy(await freePort(), { timeoutMs: PATIENCE_MS });
     onTestFinished(() => toxiproxy.stop());
     const target = await startTarget('stuck', { declareOnly: true });
     const experiment = experimentFor(target, {

@@ -1,6 +1,8 @@
 /** What a run locks: overlapping EC2 selections and FIS templates must share a key. */
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { lockKeysOf } from '../../activities/prepare';
+import { serverIdentities } from '../../activities/server-identity';
 import type { FaultHandle } from '../../src/report/journal';
 
 const ec2 = (matched: string[]): FaultHandle => ({
@@ -51,5 +53,41 @@ describe('lock keys', () => {
     const c = lockKeysOf(fis(null, { orders: { resourceTags: { app: 'payments' } } }));
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
+  });
+
+  it('name a Toxiproxy server by what it is, not by how its URL is spelt', async () => {
+    const keys = async (url: string) => {
+      const proxy: FaultHandle = {
+        name: 'f',
+        phase: 'p',
+        provider: 'toxiproxy',
+        toxiproxy: { action: 'down', url, proxy: 'shopify_test_redis_master' },
+      };
+      return lockKeysOf(proxy, { [url]: await serverIdentities(url) });
+    };
+    const loopback = await keys('http://127.0.0.1:27474');
+    expect(loopback).toHaveLength(1);
+    for (const spelling of [
+      'http://localhost:27474',
+      'http://localhost:27474/',
+      'http://LOCALHOST:27474//',
+      'http://[::1]:27474',
+      'http://127.0.0.2:27474/some/path',
+      'https://127.0.0.1:27474',
+    ]) {
+      expect(await keys(spelling), spelling).toEqual(loopback);
+    }
+    // This machine's own interface address reaches the same server as loopback does.
+    const own = Object.values(networkInterfaces())
+      .flatMap((entries) => entries ?? [])
+      .find((entry) => entry.family === 'IPv4' && !entry.internal);
+    if (own) expect(await keys(`http://${own.address}:27474`)).toEqual(loopback);
+    // Another port is another server; the scheme's port is the default.
+    expect(await keys('http://localhost:27475')).not.toEqual(loopback);
+    expect(await keys('http://localhost')).toEqual(await keys('http://127.0.0.1:80/'));
+    expect(await keys('https://localhost')).toEqual(await keys('http://127.0.0.1:443'));
+    expect(await keys('http://192.0.2.7:8474/')).toEqual([
+      'toxiproxy/192.0.2.7:8474/shopify_test_redis_master',
+    ]);
   });
 });
