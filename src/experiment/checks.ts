@@ -4,6 +4,7 @@
  * the zod result, so they are reported together with schema errors even when other parts of the
  * file are invalid.
  */
+import { probeRateIssues } from './sampling';
 import { FAULT_PROVIDERS, PROBE_KINDS } from './schema';
 
 export interface RawIssue {
@@ -72,6 +73,7 @@ export function crossFieldIssues(data: unknown): RawIssue[] {
   if (toxiproxy) uniqueNames(toxiproxy.proxies, ['settings', 'toxiproxy', 'proxies'], 'proxy', issues);
 
   issues.push(...awsIssues(data));
+  issues.push(...probeRateIssues(data));
   return issues;
 }
 
