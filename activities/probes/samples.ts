@@ -4,7 +4,8 @@
  */
 import { quantileSorted } from 'simple-statistics';
 import type { AbortWhenPlan, TolerancePlan } from '../../src/experiment/plan';
-import type { GuardrailBreach, ProbeSummary, ToleranceCheck } from '../../src/report/journal';
+import { COVERAGE_NEEDED } from '../../src/report/coverage';
+import type { GuardrailBreach, ProbeSummary, SampleGap, ToleranceCheck } from '../../src/report/journal';
 
 export interface Sample {
   /** When the request started. */
@@ -70,20 +71,37 @@ function buckets(samples: readonly Sample[], bucketMs: number): ProbeSummary['bu
   const byStart = new Map<number, Sample[]>();
   for (const sample of samples) {
     const start = Math.floor(sample.at / bucketMs) * bucketMs;
-    byStart.set(start, [...(byStart.get(start) ?? []), sample]);
+    const group = byStart.get(start);
+    if (group) group.push(sample);
+    else byStart.set(start, [sample]);
   }
   return [...byStart]
     .sort((a, b) => a[0] - b[0])
     .map(([at, group]) => {
       const figures = latencyFigures(group);
+      const values = valueRange(group);
       return {
         at,
         samples: group.length,
         errors: group.filter((s) => !s.ok).length,
         p50: figures?.p50 ?? 0,
         p99: figures?.p99 ?? 0,
+        ...(values.valueMin === null || values.valueMax === null
+          ? {}
+          : { valueMin: values.valueMin, valueMax: values.valueMax }),
       };
     });
+}
+
+function valueRange(samples: readonly Sample[]): { valueMin: number | null; valueMax: number | null } {
+  let valueMin: number | null = null;
+  let valueMax: number | null = null;
+  for (const { value } of samples) {
+    if (value === undefined) continue;
+    valueMin = Math.min(valueMin ?? value, value);
+    valueMax = Math.max(valueMax ?? value, value);
+  }
+  return { valueMin, valueMax };
 }
 
 export function longestFailureRun(samples: readonly Sample[]): number {
@@ -96,10 +114,50 @@ export function longestFailureRun(samples: readonly Sample[]): number {
   return longest;
 }
 
-/** Each tolerance against what was measured: a hypothesis holds when every check is ok. */
+/** What the tolerance checks need besides the summary: the statuses seen and the counted range. */
+export interface SampleFacts {
+  statuses: number[];
+  /** Some sample got no response at all. */
+  noResponse: boolean;
+  valueMin: number | null;
+  valueMax: number | null;
+}
+
+export function factsOfSamples(samples: readonly Sample[]): SampleFacts {
+  const statuses = [...new Set(samples.flatMap((s) => (s.status === undefined ? [] : [s.status])))];
+  return {
+    statuses: statuses.sort((a, b) => a - b),
+    noResponse: samples.some((s) => s.status === undefined),
+    ...valueRange(samples),
+  };
+}
+
+/**
+ * Each tolerance against what was measured: a hypothesis holds when every check is ok. A summary
+ * that knows how many samples its window called for also has to have seen enough of them.
+ */
 export function checkTolerance(
   summary: ProbeSummary,
-  samples: readonly Sample[],
+  measured: readonly Sample[] | SampleFacts,
+  tolerance: TolerancePlan,
+): ToleranceCheck[] {
+  const facts = Array.isArray(measured) ? factsOfSamples(measured) : (measured as SampleFacts);
+  const checks = measuredChecks(summary, facts, tolerance);
+  if (summary.expected !== undefined) {
+    const share = Math.min(1, summary.samples / Math.max(1, summary.expected));
+    checks.push({
+      measure: 'coverage',
+      limit: COVERAGE_NEEDED,
+      measured: Math.round(share * 1000) / 1000,
+      ok: share >= COVERAGE_NEEDED,
+    });
+  }
+  return checks;
+}
+
+function measuredChecks(
+  summary: ProbeSummary,
+  facts: SampleFacts,
   tolerance: TolerancePlan,
 ): ToleranceCheck[] {
   const checks: ToleranceCheck[] = [];
@@ -108,14 +166,13 @@ export function checkTolerance(
     checks.push({ measure, limit, measured, ok: measured !== null && measured <= limit });
   };
   if (tolerance.status) {
-    const seen = [...new Set(samples.flatMap((s) => (s.status === undefined ? [] : [s.status])))].sort();
+    const seen = facts.statuses;
     const unexpected = seen.filter((status) => !tolerance.status?.includes(status));
-    const noResponse = samples.some((s) => s.status === undefined);
     checks.push({
       measure: 'status',
       limit: tolerance.status,
       measured: seen,
-      ok: unexpected.length === 0 && !noResponse,
+      ok: unexpected.length === 0 && !facts.noResponse,
     });
   }
   atMost('latencyP50', tolerance.latencyP50Ms, summary.latencyMs?.p50 ?? null);
@@ -123,9 +180,8 @@ export function checkTolerance(
   atMost('latencyP99', tolerance.latencyP99Ms, summary.latencyMs?.p99 ?? null);
   atMost('errorRate', tolerance.errorRate, summary.samples ? summary.errorRate : null);
   atMost('consecutiveFailures', tolerance.consecutiveFailures, summary.maxConsecutiveFailures);
-  const counts = samples.flatMap((s) => (s.value === undefined ? [] : [s.value]));
   if (tolerance.min !== undefined) {
-    const fewest = counts.length ? Math.min(...counts) : null;
+    const fewest = facts.valueMin;
     checks.push({
       measure: 'min',
       limit: tolerance.min,
@@ -133,7 +189,7 @@ export function checkTolerance(
       ok: fewest !== null && fewest >= tolerance.min,
     });
   }
-  atMost('max', tolerance.max, counts.length ? Math.max(...counts) : null);
+  atMost('max', tolerance.max, facts.valueMax);
   // With no explicit tolerance, a probe still has to answer: every sample a success.
   if (checks.length === 0)
     checks.push({
@@ -198,3 +254,100 @@ function trailingFailures(samples: readonly Sample[]): Sample[] {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
+
+// ---------------------------------------------------------------------------------------------
+// Coverage and gaps: what the plan called for in a window against what was sampled.
+
+/** A window of sampling: when it ran, how often the probe was to be sampled, and its timeout. */
+export interface SamplingWindow {
+  from: number;
+  to: number;
+  everyMs: number;
+  /**
+   * Requests still running when the window closes are dropped, so samples planned in its last
+   * `tailMs` (the probe's timeout) are not expected.
+   */
+  tailMs: number;
+}
+
+/** A stretch of time in which samples started no further apart than a gap. */
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/** How many samples the window called for: one at its start, then one every `everyMs`. */
+export function expectedSamples(window: SamplingWindow): number {
+  const end = window.to - window.tailMs;
+  return end <= window.from ? 1 : Math.floor((end - window.from) / window.everyMs) + 1;
+}
+
+/**
+ * No sample started for longer than this is a gap: at least two planned samples in a row, and
+ * at least a second (timers slip on a busy machine; a late sample is not a missing one).
+ */
+export function gapThreshold(everyMs: number): number {
+  return Math.max(1_000, 2.5 * everyMs);
+}
+
+/** Spans kept per series; past that the two closest are merged (coverage stays exact). */
+const MAX_SPANS = 200;
+
+/** `spans` (sorted, further apart than a gap) with a sample started at `at` added, as a new list. */
+export function addCovered(spans: readonly Span[], at: number, thresholdMs: number): Span[] {
+  // Samples mostly arrive in order: look from the end.
+  let i = spans.length;
+  while (i > 0 && (spans[i - 1] as Span).from > at) i--;
+  const out = [...spans.slice(0, i), { from: at, to: at }, ...spans.slice(i)];
+  const previous = out[i - 1];
+  if (previous && at <= previous.to + thresholdMs) {
+    out.splice(i - 1, 2, { from: previous.from, to: Math.max(previous.to, at) });
+    i--;
+  }
+  for (let next = out[i + 1]; next && next.from <= (out[i] as Span).to + thresholdMs; next = out[i + 1]) {
+    out.splice(i, 2, { from: (out[i] as Span).from, to: Math.max((out[i] as Span).to, next.to) });
+  }
+  return out.length > MAX_SPANS ? mergeClosest(out) : out;
+}
+
+function mergeClosest(spans: Span[]): Span[] {
+  let closest = 0;
+  for (let i = 1; i < spans.length - 1; i++) {
+    const gap = (spans[i + 1] as Span).from - (spans[i] as Span).to;
+    if (gap < (spans[closest + 1] as Span).from - (spans[closest] as Span).to) closest = i;
+  }
+  const [a, b] = [spans[closest] as Span, spans[closest + 1] as Span];
+  return [...spans.slice(0, closest), { from: a.from, to: b.to }, ...spans.slice(closest + 2)];
+}
+
+/** The spans covered by these samples' start times. */
+export function coveredBy(samples: readonly Sample[], everyMs: number): Span[] {
+  return samples.reduce<Span[]>((spans, sample) => addCovered(spans, sample.at, gapThreshold(everyMs)), []);
+}
+
+/**
+ * The stretches of the window in which the probe should have been sampled and was not: before
+ * the first sample, between covered spans, and after the last, each longer than a gap.
+ */
+export function findGaps(spans: readonly Span[], window: SamplingWindow): SampleGap[] {
+  const threshold = gapThreshold(window.everyMs);
+  const end = window.to - window.tailMs;
+  const gaps: SampleGap[] = [];
+  const add = (from: number, to: number, missed: number) => {
+    if (to - from > threshold && missed > 0)
+      gaps.push({ from: Math.round(from), to: Math.round(to), missed });
+  };
+  const first = spans[0];
+  if (!first) {
+    add(window.from, end, expectedSamples(window));
+    return gaps;
+  }
+  add(window.from, first.from, Math.round((first.from - window.from) / window.everyMs));
+  for (let i = 1; i < spans.length; i++) {
+    const [a, b] = [(spans[i - 1] as Span).to, (spans[i] as Span).from];
+    add(a, b, Math.round((b - a) / window.everyMs) - 1);
+  }
+  const last = spans.at(-1) as Span;
+  add(last.to, end, Math.floor((end - last.to) / window.everyMs));
+  return gaps;
+}

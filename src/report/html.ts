@@ -76,7 +76,7 @@ function resultsSection(results: CheckResult[]): Html {
       ? html`<td class="not-run">not run</td>`
       : result.ok
         ? html`<td class="ok">held</td>`
-        : html`<td class="failed">${result.error ? 'ERROR' : 'FAILED'}</td>`;
+        : html`<td class="failed">${result.error ? 'ERROR' : result.undersampled ? 'TOO FEW SAMPLES' : 'FAILED'}</td>`;
   return html`<section><h2>Results</h2>
 <table class="results"><thead><tr><th>check</th><th>name</th><th>result</th><th>measured</th><th>tolerance</th><th>why</th></tr></thead>
 <tbody>${results.map(

@@ -54,7 +54,7 @@ export function renderJunit(journal: Journal, host = workerHost(journal)): strin
       testcase
         .ele(result.error ? 'error' : 'failure', {
           message,
-          type: result.error ? 'RunError' : 'HypothesisFailed',
+          type: result.error ? 'RunError' : result.undersampled ? 'TooFewSamples' : 'HypothesisFailed',
         })
         .txt(xmlText(`measured: ${result.measured}\ntolerance: ${result.tolerance}\n${result.failure}`));
   }

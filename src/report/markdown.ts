@@ -43,7 +43,15 @@ export function renderMarkdown(journal: Journal, options: { htmlPath?: string } 
   );
   for (const result of checkResults(journal)) {
     const outcome =
-      result.ok === null ? 'not run' : result.ok ? 'held' : result.error ? '**ERROR**' : '**FAILED**';
+      result.ok === null
+        ? 'not run'
+        : result.ok
+          ? 'held'
+          : result.error
+            ? '**ERROR**'
+            : result.undersampled
+              ? '**TOO FEW SAMPLES**'
+              : '**FAILED**';
     lines.push(
       `| ${result.group} | ${cell(result.name)} | ${outcome} | ${cell(result.measured)} | ${cell(result.failure)} |`,
     );
