@@ -19,6 +19,10 @@ export const SAMPLING_FLOOR_MS = 20;
 export const PROBE_RATE_DEFAULT = 100;
 export const MAX_PROBE_RATE = 500;
 
+/** Probes sampled at once in one window (each list: steady state, guardrails, a phase's expectations). */
+export const MAX_PROBES = 50;
+export const PROBES_MESSAGE = `at most ${MAX_PROBES}: a worker holds each one's samples in memory while it watches`;
+
 const DEFAULT_EVERY = '500ms';
 
 export const SamplingInterval = Duration.refine(

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2Fault, Ec2FleetProbe, FisFault } from './aws-schema';
 import { Duration, Fraction, HttpUrl, Name, PositiveInt } from './primitives';
-import { MAX_PROBE_RATE, PROBE_RATE_DEFAULT, SamplingInterval } from './sampling';
+import { MAX_PROBE_RATE, MAX_PROBES, PROBE_RATE_DEFAULT, PROBES_MESSAGE, SamplingInterval } from './sampling';
 import { forbiddenVariables, SECRET_MESSAGE, SECRET_PREFIX, withoutSecrets } from './worker-secrets';
 
 export { Duration, Name } from './primitives';
@@ -176,6 +176,7 @@ export const Phase = z.strictObject({
   faults: z.array(Fault).default([]),
   expect: z
     .array(PhaseExpectation)
+    .max(MAX_PROBES, PROBES_MESSAGE)
     .default([])
     .describe('Recorded hypothesis checks during the phase; they do not abort'),
 });
@@ -281,8 +282,11 @@ export const Experiment = z.strictObject({
         ),
     })
     .default({ rollbackTimeout: '10m', maxProbeRate: PROBE_RATE_DEFAULT }),
-  steadyState: z.array(Probe).min(1, 'name at least one steady-state probe: it is the hypothesis'),
-  guardrails: z.array(Guardrail).default([]),
+  steadyState: z
+    .array(Probe)
+    .min(1, 'name at least one steady-state probe: it is the hypothesis')
+    .max(MAX_PROBES, PROBES_MESSAGE),
+  guardrails: z.array(Guardrail).max(MAX_PROBES, PROBES_MESSAGE).default([]),
   phases: z.array(Phase).min(1),
   recovery: z.strictObject({ within: Duration }).default({ within: '1m' }),
   rollback: z.array(RollbackStep).default([]).describe('Extra steps after every fault is reverted'),

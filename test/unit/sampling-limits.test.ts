@@ -89,6 +89,17 @@ phases:
     ]);
   });
 
+  it('refuses more than 50 guardrails, steady-state probes or expectations of a phase', () => {
+    const many = Array.from(
+      { length: 51 },
+      (_, i) => `  - { name: g${i}, probe: a, every: 10s, abortWhen: { errorRate: 0.5 } }`,
+    );
+    const source = `${head}settings: { maxProbeRate: 200 }\n${probes}guardrails:\n${many.join('\n')}\nphases:\n  - { name: p, duration: 1s }\n`;
+    expect(problems(source)).toEqual([
+      "e.yaml:11:3  guardrails  at most 50: a worker holds each one's samples in memory while it watches",
+    ]);
+  });
+
   it('fills in the default limit', () => {
     const experiment = parseExperiment(
       `${head}steadyState:\n  - { name: a, http: { url: http://127.0.0.1:9/ } }\nphases:\n  - { name: p, duration: 1s }\n`,
