@@ -83,17 +83,22 @@ export function availability(journal: Journal, phase: string, probes: OrdersProb
 
 /**
  * The reports the run wrote, as their readers get them: the HTML in real Chromium (no console
- * errors, no request beyond the file, a chart pair per probe with a band per phase), the JUnit
+ * errors, no request beyond the file, the charts of each probe's kind with a band per phase), the JUnit
  * valid for CI tools, and hostile journal text shown literally.
  */
 export async function expectReportsRead(journal: Journal, runDir: string, build: BuildName): Promise<void> {
   const report = await openReport(join(runDir, 'report.html'));
   try {
     const probes = new Set(timelineOf(journal).probes.map((p) => p.probe));
+    // Requests are charted as latency and error rate, a fleet as the instances it counted.
+    const expectedCharts = timelineOf(journal).probes.reduce(
+      (n, p) => n + (p.kind === 'ec2Fleet' ? 1 : 2),
+      0,
+    );
     expect(await report.page.locator('.banner .verdict').textContent()).toBe(journal.verdict.toUpperCase());
     expect(await report.page.locator('figure.probe-timeline').count()).toBe(probes.size);
     const charts = report.page.locator('svg.chart');
-    expect(await charts.count()).toBe(2 * probes.size);
+    expect(await charts.count()).toBe(expectedCharts);
     const injected = journal.faults.filter((f) => f.injectedAt !== undefined).length;
     for (const chart of await charts.all()) {
       expect(await chart.locator('.phase-band').count()).toBe(journal.phases.length);

@@ -4,7 +4,8 @@
  * verdict and every report say how much it saw instead. Pure, shared by the watch, the workflow's
  * verdict and the reports.
  */
-import type { HypothesisCheck, PhaseRecord, ProbeSummary } from './journal';
+import { formatDuration } from '../experiment/duration';
+import type { HypothesisCheck, Journal, PhaseRecord, ProbeSummary } from './journal';
 
 /**
  * The share of its planned samples a check must see to hold. A worker that dies and is replaced
@@ -55,4 +56,37 @@ export function undersampled(phases: readonly PhaseRecord[]): string[] {
       ...watch.expectations.flatMap((check) => short(`expectation ${check.probe}`, check.summary)),
     ];
   });
+}
+
+/** A gap as the reports list it: which window, which probe (or guardrail), when, how much. */
+export interface RecordedGap {
+  window: string;
+  probe: string;
+  from: number;
+  to: number;
+  missed: number;
+}
+
+/** Every gap the journal records, in time order. */
+export function gapsOf(journal: Journal): RecordedGap[] {
+  const windows: [string, ProbeSummary[]][] = [
+    ['steady state before', journal.steadyStateBefore?.probes.map((p) => p.summary) ?? []],
+    ...journal.phases.map((phase): [string, ProbeSummary[]] => [
+      phase.name,
+      [...(phase.watch?.guardrails ?? []), ...(phase.watch?.expectations.map((e) => e.summary) ?? [])],
+    ]),
+    ['steady state after', journal.steadyStateAfter?.probes.map((p) => p.summary) ?? []],
+  ];
+  return windows
+    .flatMap(([window, summaries]) =>
+      summaries.flatMap((summary) =>
+        (summary.gaps ?? []).map((gap) => ({ window, probe: summary.probe, ...gap })),
+      ),
+    )
+    .sort((a, b) => a.from - b.from);
+}
+
+/** "load-balancer-alive in dns-void: no samples for 11.5s from +12.3s (39 planned samples missed)" */
+export function gapText(gap: RecordedGap, runStartedAt: number): string {
+  return `${gap.probe} in ${gap.window}: no samples for ${formatDuration(gap.to - gap.from)} from +${formatDuration(gap.from - runStartedAt)} (${gap.missed} planned sample${gap.missed === 1 ? '' : 's'} missed)`;
 }
