@@ -122,8 +122,8 @@ type ChartPart = Omit<Parameters<typeof lineChart>[0], 'x' | 'bands' | 'markers'
 function pointsOf(buckets: Bucket[], value: (bucket: Bucket) => number | undefined) {
   return buckets.flatMap((bucket) => {
     const y = bucket.samples ? (value(bucket) ?? null) : null;
-    const point = { x: bucket.at, y };
-    return bucket.afterGap ? [{ x: bucket.at, y: null }, point] : [point];
+    const point = { x: bucket.x, y };
+    return bucket.afterGap ? [{ x: bucket.x, y: null }, point] : [point];
   });
 }
 

@@ -10,6 +10,8 @@ import type { Journal, ProbeSummary } from './journal';
 
 export interface Bucket {
   at: number;
+  /** Where the chart draws it: its start, or the end of a gap that ends inside it. */
+  x: number;
   samples: number;
   errors: number;
   p50: number;
@@ -143,14 +145,19 @@ function joined(group: ProbeSummary[], gaps: Window[]): Bucket[] {
     for (const bucket of summary.buckets)
       if (!byStart.has(bucket.at)) byStart.set(bucket.at, { bucket, width });
   }
-  const sorted = [...byStart.values()].sort((a, b) => a.bucket.at - b.bucket.at);
-  return sorted.map(({ bucket }, i) => {
+  const sorted = [...byStart.values()]
+    .sort((a, b) => a.bucket.at - b.bucket.at)
+    .map(({ bucket, width }) => {
+      const endsInside = gaps.find((gap) => gap.to > bucket.at && gap.to < bucket.at + width);
+      return { bucket, width, x: endsInside ? endsInside.to : bucket.at };
+    });
+  return sorted.map(({ bucket, x }, i) => {
     const previous = sorted[i - 1];
     const afterGap =
       previous !== undefined &&
       (bucket.at - previous.bucket.at > 1.5 * previous.width ||
-        gaps.some((gap) => gap.from < bucket.at && gap.to > previous.bucket.at));
-    return { ...bucket, afterGap };
+        gaps.some((gap) => gap.from < x && gap.to > previous.x));
+    return { ...bucket, x, afterGap };
   });
 }
 

@@ -11,9 +11,11 @@ import { renderMarkdown } from '../../src/report/markdown';
 import { timelineOf } from '../../src/report/timeline';
 import { PROJECT_ROOT } from '../../src/tools';
 
-const fragile = Journal.parse(
-  JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/journals/replay-fragile.json'), 'utf8')),
-);
+const load = (name: string) =>
+  Journal.parse(JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/journals', name), 'utf8')));
+const fragile = load('replay-fragile.json');
+/** A real run whose Temporal server was killed mid-phase and restarted on its database (test/e2e/temporal-restart). */
+const restarted = load('temporal-restart.json');
 
 /** The `d` of each series path in the chart of `probe` whose title starts with `title`. */
 function paths(page: string, probe: string, title: string): string[] {
@@ -85,5 +87,22 @@ describe('a recorded gap', () => {
     expect(page).toContain(listed);
     expect(renderMarkdown(journal)).toContain('## Gaps in the record');
     expect(renderMarkdown(fragile)).not.toContain('## Gaps in the record');
+  });
+});
+
+describe('the journal of a run whose Temporal server was down mid-phase', () => {
+  it('draws no point and no line inside the gap, and says how much each check saw', () => {
+    const guardrail = restarted.phases[0]?.watch?.guardrails[0];
+    const gap = guardrail?.gaps?.[0];
+    if (!gap) throw new Error('fixture has no gap');
+    const timeline = timelineOf(restarted).probes.find((p) => p.probe === 'svc-up');
+    expect(timeline?.gaps).toHaveLength(1);
+    const drawn = timeline?.buckets.map((b) => b.x) ?? [];
+    expect(drawn.filter((x) => x > gap.from && x < gap.to)).toEqual([]);
+    expect(timeline?.buckets.filter((b) => b.afterGap)).toHaveLength(1);
+
+    const page = renderHtml(restarted);
+    expect(page).toContain('<td class="failed">TOO FEW SAMPLES</td><td>132 of ~191 samples (69%)');
+    for (const line of paths(page, 'svc-up', 'latency')) expect(line.split(' M')).toHaveLength(2);
   });
 });
