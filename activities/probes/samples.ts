@@ -232,17 +232,31 @@ export function findBreach(
     }
   }
   if (samples.length < window) return null;
-  const latest = samples.slice(-window);
-  if (abortWhen.errorRate !== undefined) {
-    const rate = latest.filter((s) => !s.ok).length / latest.length;
-    if (rate >= abortWhen.errorRate) return breach('errorRate', rate, abortWhen.errorRate, latest);
+  // Called on every sample, over windows of up to 10,000: one pass, no copy, and a sort only when
+  // enough of the window is at the limit for its p99 to reach it.
+  const start = samples.length - window;
+  const limit = abortWhen.latencyP99Ms;
+  let failures = 0;
+  let atLimit = 0;
+  for (let i = start; i < samples.length; i++) {
+    const sample = samples[i] as Sample;
+    if (!sample.ok) failures++;
+    if (limit !== undefined && sample.latencyMs >= limit) atLimit++;
   }
-  if (abortWhen.latencyP99Ms !== undefined) {
+  if (abortWhen.errorRate !== undefined) {
+    const rate = failures / window;
+    if (rate >= abortWhen.errorRate)
+      return breach('errorRate', rate, abortWhen.errorRate, samples.slice(start));
+  }
+  // The p99 interpolates below the value at index ceil((n-1)·0.99): it reaches the limit only if
+  // that many values are below it at most.
+  if (limit !== undefined && atLimit >= window - Math.ceil((window - 1) * 0.99)) {
+    const latest = samples.slice(start);
     const p99 = quantileSorted(
       latest.map((s) => s.latencyMs).sort((a, b) => a - b),
       0.99,
     );
-    if (p99 >= abortWhen.latencyP99Ms) return breach('latencyP99', p99, abortWhen.latencyP99Ms, latest);
+    if (p99 >= limit) return breach('latencyP99', p99, limit, latest);
   }
   return null;
 }
