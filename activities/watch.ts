@@ -215,11 +215,15 @@ function seriesFor(
 function compact(progress: WatchProgress): WatchProgress {
   const samplers = Object.keys(progress.guardrails).length + progress.expectations.length;
   const cap = Math.max(200, Math.floor(HEARTBEAT_SAMPLE_BUDGET / Math.max(1, samplers)));
-  const compactSeries = (series: SeriesState): SeriesState => ({
-    ...series,
-    held: thin(series.held, cap),
-    recent: series.recent.slice(-cap),
-  });
+  // A series holding a subset also keeps its latest samples apart: the two share its budget.
+  const compactSeries = (series: SeriesState): SeriesState =>
+    series.stride === 1
+      ? { ...series, held: thin(series.held, cap) }
+      : {
+          ...series,
+          held: thin(series.held, Math.floor(cap / 2)),
+          recent: series.recent.slice(-Math.floor(cap / 2)),
+        };
   return {
     ...progress,
     guardrails: Object.fromEntries(

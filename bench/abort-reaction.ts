@@ -6,8 +6,9 @@
  * Toxiproxy server (polled every 2ms), and the journal's own revertedAt. It also prints what the
  * worker's memory did while the runs sampled.
  *
- *   npx tsx bench/abort-reaction.ts                 # 5 runs, 20s of sampling before each abort
+ *   node --expose-gc --import tsx bench/abort-reaction.ts   # 5 runs, 20s of sampling before each abort
  *   npx tsx bench/abort-reaction.ts --runs 10 --sample-for 60s
+ *   npx tsx bench/abort-reaction.ts --rate 100      # the same, sampling less, for comparison
  *
  * Target (issue 10 item 7): abort → fault gone under 500ms even for this file.
  */
@@ -32,13 +33,18 @@ import { PROJECT_ROOT } from '../src/tools';
 import { abortSignal } from '../workflows/messages';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, 'sample-for': { type: 'string', default: '20s' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    'sample-for': { type: 'string', default: '20s' },
+    /** Requests a second to sample at, for comparison; the ceiling by default. */
+    rate: { type: 'string', default: String(MAX_PROBE_RATE) },
+  },
 });
 const RUNS = Number(values.runs);
 const SAMPLE_FOR_MS = parseDuration(values['sample-for'] ?? '20s');
 const TARGET_MS = 500;
 // Half the ceiling on guardrails, half on expectations, every probe at the floor.
-const PER_HALF = Math.floor(MAX_PROBE_RATE / 2 / (1_000 / SAMPLING_FLOOR_MS));
+const PER_HALF = Math.max(1, Math.floor(Number(values.rate) / 2 / (1_000 / SAMPLING_FLOOR_MS)));
 
 installQuietRuntime();
 const [temporal, toxiproxy] = await Promise.all([
@@ -105,11 +111,17 @@ interface Measurement {
   samplesHeld: number;
   rssBeforeMb: number;
   rssAtAbortMb: number;
+  heapAtAbortMb: number;
   /** p99 of the worker's event-loop delay while sampling: what an abort waits behind. */
   loopDelayP99Ms: number;
 }
 const measurements: Measurement[] = [];
 const mb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
+/** The live heap, after a collection when node runs with --expose-gc. */
+const heapMb = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
+};
 
 await worker.runUntil(async () => {
   for (let i = 0; i < RUNS; i++) {
@@ -131,6 +143,7 @@ await worker.runUntil(async () => {
     await sleep(SAMPLE_FOR_MS);
     loop.disable();
     const rssAtAbortMb = mb();
+    const heapAtAbortMb = heapMb();
     const sentAt = Date.now();
     await handle.signal(abortSignal, { reason: 'benchmark', by: 'bench' });
     await waitForToxic(toxic, false);
@@ -146,6 +159,7 @@ await worker.runUntil(async () => {
       samplesHeld: Math.round((rate * SAMPLE_FOR_MS) / 1_000),
       rssBeforeMb,
       rssAtAbortMb,
+      heapAtAbortMb,
       loopDelayP99Ms: loop.percentile(99) / 1e6,
     });
     process.stderr.write('.');
@@ -163,7 +177,7 @@ const row = (label: string, f: { p50: number; p99: number; max: number }) =>
   `${label.padEnd(36)} ${String(Math.round(f.p50)).padStart(6)} ${String(Math.round(f.p99)).padStart(6)} ${String(Math.round(f.max)).padStart(6)}`;
 
 console.log(
-  `abort reaction, ${RUNS} runs; ${PER_HALF} guardrails and ${PER_HALF} expectations every ${SAMPLING_FLOOR_MS}ms (${rate} requests/s, the ceiling), ${values['sample-for']} of sampling before each abort`,
+  `abort reaction, ${RUNS} runs; ${PER_HALF} guardrails and ${PER_HALF} expectations every ${SAMPLING_FLOOR_MS}ms (${rate} requests/s; the ceiling is ${MAX_PROBE_RATE}), ${values['sample-for']} of sampling before each abort`,
 );
 console.log(`${''.padEnd(36)} ${'p50'.padStart(6)} ${'p99'.padStart(6)} ${'max'.padStart(6)}  (ms)`);
 console.log(row('abort sent -> toxic gone (Toxiproxy)', abortToGone));
@@ -171,6 +185,7 @@ console.log(row('abort sent -> revertedAt (journal)', abortToRevertedAt));
 console.log(
   `worker RSS: ${measurements.map((m) => `${m.rssBeforeMb} -> ${m.rssAtAbortMb} MB`).join(', ')} (before the run -> at the abort)`,
 );
+console.log(`worker live heap at the abort: ${measurements.map((m) => `${m.heapAtAbortMb} MB`).join(', ')}`);
 console.log(
   `worker event-loop delay while sampling, p99: ${measurements.map((m) => `${Math.round(m.loopDelayP99Ms)}ms`).join(', ')}`,
 );

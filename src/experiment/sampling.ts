@@ -17,7 +17,7 @@ export const SAMPLING_FLOOR_MS = 20;
 
 /** Default and ceiling of `settings.maxProbeRate`, in requests a second. */
 export const PROBE_RATE_DEFAULT = 100;
-export const MAX_PROBE_RATE = 500;
+export const MAX_PROBE_RATE = 200;
 
 /** Probes sampled at once in one window (each list: steady state, guardrails, a phase's expectations). */
 export const MAX_PROBES = 50;

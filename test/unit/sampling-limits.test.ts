@@ -75,8 +75,8 @@ phases:
     expect: [{ probe: a, expect: { errorRate: 0 } }, { probe: b, every: 40ms, expect: { errorRate: 0 } }]
 `;
     expect(problems(source)).toEqual([
-      'e.yaml:6:3  steadyState  would send 110 probe requests a second (the steady-state probes together), above settings.maxProbeRate 100: sample less often, or raise settings.maxProbeRate (at most 500) if the target and the worker can take it',
-      'e.yaml:14:5  phases[1]  would send 145 probe requests a second (guardrails 70, expectations 75), above settings.maxProbeRate 100: sample less often, or raise settings.maxProbeRate (at most 500) if the target and the worker can take it',
+      'e.yaml:6:3  steadyState  would send 110 probe requests a second (the steady-state probes together), above settings.maxProbeRate 100: sample less often, or raise settings.maxProbeRate (at most 200) if the target and the worker can take it',
+      'e.yaml:14:5  phases[1]  would send 145 probe requests a second (guardrails 70, expectations 75), above settings.maxProbeRate 100: sample less often, or raise settings.maxProbeRate (at most 200) if the target and the worker can take it',
     ]);
   });
 
@@ -85,7 +85,7 @@ phases:
     expect(problems(raised)).toEqual([]);
     const tooHigh = `${head}settings: { maxProbeRate: 5000 }\n${probes}phases:\n  - { name: p, duration: 1s }\n`;
     expect(problems(tooHigh)).toEqual([
-      'e.yaml:5:27  settings.maxProbeRate  at most 500 requests a second, the most a worker samples and still reverts at once',
+      'e.yaml:5:27  settings.maxProbeRate  at most 200 requests a second, the most a worker samples and still reverts at once',
     ]);
   });
 
