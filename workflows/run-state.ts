@@ -6,7 +6,7 @@
 import { ActivityFailure, workflowInfo } from '@temporalio/workflow';
 import type { PrepareResult } from '../activities/prepare';
 import type { RunPlan } from '../src/experiment/plan';
-import { failedOnMeasurement, NEEDED_TEXT, undersampled } from '../src/report/coverage';
+import { failedOnMeasurement, NEEDED_TEXT, phaseGapTexts, undersampled } from '../src/report/coverage';
 import { describeHandle } from '../src/report/fault-text';
 import {
   type FaultHandle,
@@ -159,6 +159,7 @@ export class RunState {
         );
       }
     }
+    for (const gap of phaseGapTexts(record, this.startedAt)) this.log('samples.gap', gap);
     this.log('phase.ended', record.name);
   }
 

@@ -67,6 +67,19 @@ export interface RecordedGap {
   missed: number;
 }
 
+/** A phase's gaps in words, as the run's event log says them when the phase ends. */
+export function phaseGapTexts(phase: PhaseRecord, runStartedAt: number): string[] {
+  const summaries = [
+    ...(phase.watch?.guardrails ?? []),
+    ...(phase.watch?.expectations.map((e) => e.summary) ?? []),
+  ];
+  return summaries.flatMap((summary) =>
+    (summary.gaps ?? []).map((gap) =>
+      gapText({ window: phase.name, probe: summary.probe, ...gap }, runStartedAt),
+    ),
+  );
+}
+
 /** Every gap the journal records, in time order. */
 export function gapsOf(journal: Journal): RecordedGap[] {
   const windows: [string, ProbeSummary[]][] = [

@@ -39,6 +39,20 @@ function decided(journal: Journal) {
   return run.decide();
 }
 
+describe('a gap in the record', () => {
+  it('is said in the event log when its phase ends', () => {
+    const restarted = Journal.parse(
+      JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/journals/temporal-restart.json'), 'utf8')),
+    );
+    const run = new RunState({ ...plan, phases: [{ name: 'slow', faults: [] }] } as unknown as RunPlan);
+    const record = run.startPhase(0, 20_000);
+    run.endPhase(record, restarted.phases[0]?.watch ?? null);
+    const gaps = run.events.filter((e) => e.type === 'samples.gap').map((e) => e.message);
+    expect(gaps).toHaveLength(2);
+    expect(gaps[0]).toMatch(/^svc-up in slow: no samples for 6\.8s from \+.+ \(67 planned samples missed\)$/);
+  });
+});
+
 describe('a guardrail that saw half its phase', () => {
   it('makes the run deviated, saying how much it saw', () => {
     expect(decided(hardened).verdict).toBe('passed');
