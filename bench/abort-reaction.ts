@@ -114,6 +114,8 @@ interface Measurement {
   heapAtAbortMb: number;
   /** p99 of the worker's event-loop delay while sampling: what an abort waits behind. */
   loopDelayP99Ms: number;
+  /** From the run's history: abort signalled -> revert scheduled -> started -> completed (ms after the signal). */
+  history: { scheduled: number; started: number; completed: number } | null;
 }
 const measurements: Measurement[] = [];
 const mb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
@@ -161,6 +163,7 @@ await worker.runUntil(async () => {
       rssAtAbortMb,
       heapAtAbortMb,
       loopDelayP99Ms: loop.percentile(99) / 1e6,
+      history: await revertTimeline(handle),
     });
     process.stderr.write('.');
   }
@@ -185,6 +188,11 @@ console.log(row('abort sent -> revertedAt (journal)', abortToRevertedAt));
 console.log(
   `worker RSS: ${measurements.map((m) => `${m.rssBeforeMb} -> ${m.rssAtAbortMb} MB`).join(', ')} (before the run -> at the abort)`,
 );
+console.log(
+  `by the server's clock, abort signalled -> revert scheduled / started / completed: ${measurements
+    .map((m) => (m.history ? `${m.history.scheduled}/${m.history.started}/${m.history.completed}ms` : '?'))
+    .join(', ')}`,
+);
 console.log(`worker live heap at the abort: ${measurements.map((m) => `${m.heapAtAbortMb} MB`).join(', ')}`);
 console.log(
   `worker event-loop delay while sampling, p99: ${measurements.map((m) => `${Math.round(m.loopDelayP99Ms)}ms`).join(', ')}`,
@@ -208,6 +216,30 @@ await client.connection.close();
 await connection.close();
 target.kill('SIGTERM');
 await Promise.all([temporal.stop(), toxiproxy.stop()]);
+
+/** Where an abort's time went, by the server's clock: the signal, then the first revert activity. */
+async function revertTimeline(handle: Awaited<ReturnType<typeof startRun>>): Promise<Measurement['history']> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const ms = (event: (typeof events)[number] | undefined) =>
+    event?.eventTime
+      ? Number(event.eventTime.seconds) * 1_000 + Math.round((event.eventTime.nanos ?? 0) / 1e6)
+      : Number.NaN;
+  const signalled = events.find((e) => e.workflowExecutionSignaledEventAttributes);
+  const scheduled = events.find(
+    (e) =>
+      ms(e) >= ms(signalled) && e.activityTaskScheduledEventAttributes?.activityType?.name === 'revertFault',
+  );
+  const id = scheduled?.eventId?.toString();
+  const started = events.find(
+    (e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === id,
+  );
+  const completed = events.find(
+    (e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === id,
+  );
+  if (!signalled || !scheduled) return null;
+  const after = (event: (typeof events)[number] | undefined) => ms(event) - ms(signalled);
+  return { scheduled: after(scheduled), started: after(started), completed: after(completed) };
+}
 
 async function waitForToxic(name: string, present: boolean): Promise<void> {
   for (;;) {

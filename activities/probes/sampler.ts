@@ -5,8 +5,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { ProbePlan } from '../../src/experiment/plan';
+import type { SamplingWindow } from './gaps';
 import { takeSample } from './index';
-import { bucketWidth, type Sample, type SamplingWindow } from './samples';
+import { bucketWidth, type Sample } from './samples';
 import { newSeries, record, type SeriesState } from './series';
 
 /** Upper bound on requests in flight per probe, so a hanging target is not flooded. */

@@ -10,17 +10,8 @@
 import type { ProbePlan } from '../../src/experiment/plan';
 import type { ProbeKind } from '../../src/experiment/schema';
 import type { ProbeSummary } from '../../src/report/journal';
-import {
-  addCovered,
-  expectedSamples,
-  findGaps,
-  gapThreshold,
-  type Sample,
-  type SampleFacts,
-  type SamplingWindow,
-  type Span,
-  summarize,
-} from './samples';
+import { addCovered, expectedSamples, findGaps, gapThreshold, type SamplingWindow, type Span } from './gaps';
+import { type Sample, type SampleFacts, summarize } from './samples';
 
 export interface SeriesState {
   everyMs: number;

@@ -3,15 +3,8 @@
  * from them against the planned interval.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  addCovered,
-  checkTolerance,
-  coveredBy,
-  expectedSamples,
-  findGaps,
-  type Sample,
-  summarize,
-} from '../../activities/probes/samples';
+import { addCovered, coveredBy, expectedSamples, findGaps } from '../../activities/probes/gaps';
+import { checkTolerance, type Sample, summarize } from '../../activities/probes/samples';
 import { factsOf, newSeries, recentSamples, record, summarizeSeries } from '../../activities/probes/series';
 
 const ok = (at: number, latencyMs = 10): Sample => ({ at, ok: true, latencyMs, status: 200 });
