@@ -93,7 +93,7 @@ export function record(series: SeriesState, sample: Sample): void {
   series.taken++;
   tallySample(series.tally, sample);
   series.covered = addCovered(series.covered, sample.at, gapThreshold(series.everyMs));
-  if (series.stride > 1) {
+  if (series.stride > 1 && series.recentCap > 0) {
     series.recent.push(sample);
     if (series.recent.length > series.recentCap * 2) series.recent = series.recent.slice(-series.recentCap);
   }
@@ -101,7 +101,7 @@ export function record(series: SeriesState, sample: Sample): void {
   series.held.push(sample);
   if (series.held.length < series.heldCap) return;
   // Full: from now on keep every other sample of what is held, and of what comes.
-  if (series.stride === 1) series.recent = series.held.slice(-series.recentCap);
+  if (series.stride === 1 && series.recentCap > 0) series.recent = series.held.slice(-series.recentCap);
   series.held = series.held.filter((_, i) => i % 2 === 0);
   series.stride *= 2;
 }

@@ -118,6 +118,13 @@ describe('a series of samples', () => {
     expect(summary.buckets[0]).toMatchObject({ samples: 1_500, errors: 150 });
   });
 
+  it('keeps no latest samples apart for an expectation, which has no window', () => {
+    const series = newSeries({ everyMs: 20, heldCap: 100, bucketMs: 1_000 });
+    for (let i = 0; i < 10_000; i++) record(series, ok(i * 20));
+    expect(series.held.length).toBeLessThanOrEqual(100);
+    expect(series.recent).toEqual([]);
+  });
+
   it('keeps every sample while there are fewer than its cap: the summary is the exact one', () => {
     const series = newSeries({ everyMs: 100, heldCap: 1_000, bucketMs: 1_000 });
     const samples = [...every(100, 0, 5_000), bad(5_000), bad(5_100)];
