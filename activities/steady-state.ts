@@ -7,7 +7,11 @@ import { Context } from '@temporalio/activity';
 import type { ProbePlan } from '../src/experiment/plan';
 import type { HypothesisCheck, SteadyStateResult } from '../src/report/journal';
 import { collectSamples } from './probes/sampler';
-import { bucketWidth, checkTolerance, summarize } from './probes/samples';
+import { checkTolerance } from './probes/samples';
+import { factsOf, identityOf, summarizeSeries } from './probes/series';
+
+/** Samples one check keeps in memory over all its probes; see HELD_SAMPLE_BUDGET in watch.ts. */
+const HELD_SAMPLE_BUDGET = 100_000;
 
 export interface SteadyStateInput {
   probes: ProbePlan[];
@@ -24,7 +28,8 @@ export async function checkSteadyState(input: SteadyStateInput): Promise<SteadyS
   for (;;) {
     attempts++;
     context.heartbeat({ attempts });
-    const probes = await Promise.all(input.probes.map((probe) => checkProbe(probe, context)));
+    const heldCap = Math.max(1_000, Math.floor(HELD_SAMPLE_BUDGET / input.probes.length));
+    const probes = await Promise.all(input.probes.map((probe) => checkProbe(probe, context, heldCap)));
     const ok = probes.every((probe) => probe.ok);
     if (ok || Date.now() >= input.deadline) {
       const firstSample = Math.min(...probes.map((p) => p.summary.from));
@@ -42,12 +47,12 @@ export async function checkSteadyState(input: SteadyStateInput): Promise<SteadyS
   }
 }
 
-async function checkProbe(probe: ProbePlan, context: Context): Promise<HypothesisCheck> {
+async function checkProbe(probe: ProbePlan, context: Context, heldCap: number): Promise<HypothesisCheck> {
   const beat = setInterval(() => context.heartbeat(), 500);
   try {
-    const samples = await collectSamples(probe, context.cancellationSignal);
-    const summary = summarize(probe.name, samples, bucketWidth(probe.sample.everyMs * probe.sample.count));
-    const checks = checkTolerance(summary, samples, probe.tolerance);
+    const { series, window } = await collectSamples(probe, context.cancellationSignal, heldCap);
+    const summary = summarizeSeries(identityOf(probe), series, window);
+    const checks = checkTolerance(summary, factsOf(series), probe.tolerance);
     return { probe: probe.name, ok: checks.every((check) => check.ok), checks, summary };
   } finally {
     clearInterval(beat);

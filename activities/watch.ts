@@ -9,7 +9,7 @@
  * result, so the journal says which stretches of the phase nobody watched.
  */
 import { Context } from '@temporalio/activity';
-import type { ExpectationPlan, GuardrailPlan } from '../src/experiment/plan';
+import type { ExpectationPlan, GuardrailPlan, ProbePlan } from '../src/experiment/plan';
 import type {
   FisHandle,
   FisObservation,
@@ -21,7 +21,18 @@ import type {
 import { experimentState } from './faults/aws-fis';
 import { BEAT_EVERY_MS, leaveDeadWorkerBehind } from './liveness';
 import { startSampler } from './probes/sampler';
-import { bucketWidth, checkTolerance, findBreach, type Sample, summarize } from './probes/samples';
+import { bucketWidth, checkTolerance, findBreach, type Sample } from './probes/samples';
+import {
+  factsOf,
+  identityOf,
+  newSeries,
+  recentSamples,
+  record,
+  type SeriesState,
+  seriesOf,
+  summarizeSeries,
+  timeoutOf,
+} from './probes/series';
 import { workerIdentity } from './worker-identity';
 
 export interface WatchInput {
@@ -41,8 +52,8 @@ export interface WatchProgress {
   workers: string[];
   /** Every attempt so far; the current one's `savedUntil` is the time of this heartbeat. */
   attemptWindows: WatchAttempt[];
-  guardrails: Record<string, Sample[]>;
-  expectations: Sample[][];
+  guardrails: Record<string, SeriesState>;
+  expectations: SeriesState[];
   fis: FisObservation[];
 }
 
@@ -56,6 +67,11 @@ const FIS_POLL_MS = 1_000;
  * 2 MB limit on heartbeat details. A resumed watch sees older samples thinned out.
  */
 const HEARTBEAT_SAMPLE_BUDGET = 8_000;
+/**
+ * Samples a watch keeps in memory, over all probes (about 15 MB): past that each probe keeps an
+ * evenly spread subset for its percentiles, while its counts, coverage and gaps stay exact.
+ */
+const HELD_SAMPLE_BUDGET = 100_000;
 
 export async function watchPhase(input: WatchInput): Promise<WatchResult> {
   const context = Context.current();
@@ -73,8 +89,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     endsAt: input.endsAt,
     workers: [...(resumed?.workers ?? []), workerIdentity()],
     attemptWindows: [...(resumed?.attemptWindows ?? []), attempt],
-    guardrails: Object.fromEntries(input.guardrails.map((g) => [g.name, resumed?.guardrails[g.name] ?? []])),
-    expectations: input.expectations.map((_, i) => resumed?.expectations[i] ?? []),
+    ...seriesFor(input, resumed),
     fis: (input.fis ?? []).map(({ fault, handle }) => ({
       fault,
       experimentId: handle.experimentId ?? 'unknown',
@@ -86,15 +101,16 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     const samplers = [
       ...input.guardrails.map((guardrail) =>
         startSampler(guardrail.probe, guardrail.everyMs, (sample) => {
-          const samples = progress.guardrails[guardrail.name] as Sample[];
-          samples.push(sample);
-          const breach = findBreach({ ...guardrail, probe: guardrail.probe.name }, samples, Date.now());
+          const series = progress.guardrails[guardrail.name] as SeriesState;
+          record(series, sample);
+          const latest = recentSamples(series);
+          const breach = findBreach({ ...guardrail, probe: guardrail.probe.name }, latest, Date.now());
           if (breach) finish(() => resolve(breach));
         }),
       ),
       ...input.expectations.map((expectation, i) =>
         startSampler(expectation.probe, expectation.everyMs, (sample) =>
-          progress.expectations[i]?.push(sample),
+          record(progress.expectations[i] as SeriesState, sample),
         ),
       ),
     ];
@@ -127,17 +143,30 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     }
   });
 
-  const bucketMs = bucketWidth(input.endsAt - input.startedAt);
+  const endedAt = Date.now();
+  const window = (probe: ProbePlan, everyMs: number) => ({
+    from: input.startedAt,
+    to: endedAt,
+    everyMs,
+    tailMs: timeoutOf(probe),
+  });
   const guardrails: ProbeSummary[] = input.guardrails.map((guardrail) =>
-    summarize(guardrail.name, ordered(progress.guardrails[guardrail.name]), bucketMs),
+    summarizeSeries(
+      identityOf(guardrail.probe, guardrail.name),
+      progress.guardrails[guardrail.name] as SeriesState,
+      window(guardrail.probe, guardrail.everyMs),
+    ),
   );
   const expectations: HypothesisCheck[] = input.expectations.map((expectation, i) => {
-    const samples = ordered(progress.expectations[i]);
-    const summary = summarize(expectation.probe.name, samples, bucketMs);
-    const checks = checkTolerance(summary, samples, expectation.tolerance);
+    const series = progress.expectations[i] as SeriesState;
+    const summary = summarizeSeries(
+      identityOf(expectation.probe),
+      series,
+      window(expectation.probe, expectation.everyMs),
+    );
+    const checks = checkTolerance(summary, factsOf(series), expectation.tolerance);
     return { probe: expectation.probe.name, ok: checks.every((c) => c.ok), checks, summary };
   });
-  const endedAt = Date.now();
   attempt.savedUntil = endedAt;
   return {
     phase: input.phase,
@@ -181,17 +210,57 @@ function followFis(experiments: { fault: string; handle: FisHandle }[], observat
   };
 }
 
-const ordered = (samples: Sample[] | undefined): Sample[] => [...(samples ?? [])].sort((a, b) => a.at - b.at);
+/**
+ * Each guardrail's and expectation's series, bounded to a share of HELD_SAMPLE_BUDGET: the
+ * resumed ones where a crashed attempt heartbeated them (plain sample lists from older workers).
+ */
+function seriesFor(
+  input: WatchInput,
+  resumed: WatchProgress | undefined,
+): Pick<WatchProgress, 'guardrails' | 'expectations'> {
+  const bucketMs = bucketWidth(input.endsAt - input.startedAt);
+  const heldCap = Math.max(
+    1_000,
+    Math.floor(HELD_SAMPLE_BUDGET / (input.guardrails.length + input.expectations.length)),
+  );
+  const series = (everyMs: number, recentCap: number, before: SeriesState | Sample[] | undefined) => {
+    const options = { everyMs, heldCap, bucketMs, recentCap };
+    if (Array.isArray(before)) return seriesOf(before, options);
+    return before ?? newSeries(options);
+  };
+  return {
+    guardrails: Object.fromEntries(
+      input.guardrails.map((g) => [
+        g.name,
+        series(
+          g.everyMs,
+          Math.max(g.window, g.abortWhen.consecutiveFailures ?? 0),
+          resumed?.guardrails[g.name],
+        ),
+      ]),
+    ),
+    expectations: input.expectations.map((e, i) => series(e.everyMs, 0, resumed?.expectations[i])),
+  };
+}
 
 function compact(progress: WatchProgress): WatchProgress {
   const samplers = Object.keys(progress.guardrails).length + progress.expectations.length;
   const cap = Math.max(200, Math.floor(HEARTBEAT_SAMPLE_BUDGET / Math.max(1, samplers)));
+  // A series holding a subset also keeps its latest samples apart: the two share its budget.
+  const compactSeries = (series: SeriesState): SeriesState =>
+    series.stride === 1
+      ? { ...series, held: thin(series.held, cap) }
+      : {
+          ...series,
+          held: thin(series.held, Math.floor(cap / 2)),
+          recent: series.recent.slice(-Math.floor(cap / 2)),
+        };
   return {
     ...progress,
     guardrails: Object.fromEntries(
-      Object.entries(progress.guardrails).map(([name, s]) => [name, thin(s, cap)]),
+      Object.entries(progress.guardrails).map(([name, s]) => [name, compactSeries(s)]),
     ),
-    expectations: progress.expectations.map((s) => thin(s, cap)),
+    expectations: progress.expectations.map(compactSeries),
   };
 }
 

@@ -193,14 +193,18 @@ export async function readReports(journal: Journal, runDir: string, build: Build
   }
 }
 
-/** What the HTML report of this journal must show: a chart pair per probe, a band per phase. */
+/**
+ * What the HTML report of this journal must show: per probe the charts of its kind (requests as
+ * latency and error rate, a fleet as the instances it counted), each with a band per phase.
+ */
 export function expectedHtml(journal: Journal): ReportsRead['html'] {
-  const probes = new Set(timelineOf(journal).probes.map((p) => p.probe)).size;
+  const { probes } = timelineOf(journal);
+  const charts = probes.reduce((n, p) => n + (p.kind === 'ec2Fleet' ? 1 : 2), 0);
   const injected = journal.faults.filter((f) => f.injectedAt !== undefined).length;
   return {
     verdict: journal.verdict.toUpperCase(),
-    timelines: probes,
-    charts: Array.from({ length: 2 * probes }, () => ({
+    timelines: new Set(probes.map((p) => p.probe)).size,
+    charts: Array.from({ length: charts }, () => ({
       phaseBands: journal.phases.length,
       faultWindows: injected,
       hasSeries: true,

@@ -6,6 +6,7 @@
 import { ActivityFailure, workflowInfo } from '@temporalio/workflow';
 import type { PrepareResult } from '../activities/prepare';
 import type { RunPlan } from '../src/experiment/plan';
+import { failedOnMeasurement, NEEDED_TEXT, phaseGapTexts, undersampled } from '../src/report/coverage';
 import { describeHandle } from '../src/report/fault-text';
 import {
   type FaultHandle,
@@ -171,6 +172,7 @@ export class RunState {
         );
       }
     }
+    for (const gap of phaseGapTexts(record, this.startedAt)) this.log('samples.gap', gap);
     this.log('phase.ended', record.name);
   }
 
@@ -237,8 +239,10 @@ export class RunState {
   decide(): { verdict: Verdict; reason: string } {
     const stuck = this.remaining();
     const failedExpectations = this.phases.flatMap((phase) =>
-      (phase.watch?.expectations ?? []).filter((e) => !e.ok).map((e) => `${phase.name}/${e.probe}`),
+      (phase.watch?.expectations ?? []).filter(failedOnMeasurement).map((e) => `${phase.name}/${e.probe}`),
     );
+    // A check that saw too little of its phase cannot have held: the run cannot pass.
+    const unseen = undersampled(this.phases);
     if (this.steadyStateBefore === null && this.faults.length === 0 && (this.refused || this.failure)) {
       return { verdict: 'not-started', reason: `nothing was injected: ${this.failure ?? 'refused'}` };
     }
@@ -262,8 +266,12 @@ export class RunState {
     if (this.abort)
       return { verdict: 'aborted', reason: `${this.abort.type} by ${this.abort.by}: ${this.abort.reason}` };
     if (this.failure) return { verdict: 'aborted', reason: this.failure };
-    if (failedExpectations.length > 0) {
-      return { verdict: 'deviated', reason: `phase expectation failed: ${failedExpectations.join(', ')}` };
+    if (failedExpectations.length > 0 || unseen.length > 0) {
+      const reasons = [
+        failedExpectations.length ? `phase expectation failed: ${failedExpectations.join(', ')}` : '',
+        unseen.length ? `too few samples to hold: ${unseen.join('; ')} (${NEEDED_TEXT})` : '',
+      ];
+      return { verdict: 'deviated', reason: reasons.filter(Boolean).join('; ') };
     }
     if (this.phases.length > 0 && this.steadyStateAfter === null) {
       return { verdict: 'deviated', reason: 'the steady state after rollback could not be checked' };

@@ -5,8 +5,10 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { ProbePlan } from '../../src/experiment/plan';
+import type { SamplingWindow } from './gaps';
 import { takeSample } from './index';
-import type { Sample } from './samples';
+import { bucketWidth, type Sample } from './samples';
+import { newSeries, record, type SeriesState } from './series';
 
 /** Upper bound on requests in flight per probe, so a hanging target is not flooded. */
 const MAX_IN_FLIGHT = 32;
@@ -62,19 +64,30 @@ export function startSampler(
   };
 }
 
-/** Takes `count` samples `everyMs` apart and resolves with all of them, in the order they ended. */
-export function collectSamples(probe: ProbePlan, signal?: AbortSignal): Promise<Sample[]> {
+/**
+ * Takes `count` samples `everyMs` apart into a series that holds at most `heldCap` of them, and
+ * resolves with it and the window it sampled.
+ */
+export function collectSamples(
+  probe: ProbePlan,
+  signal?: AbortSignal,
+  heldCap = probe.sample.count,
+): Promise<{ series: SeriesState; window: SamplingWindow }> {
+  const { everyMs, count } = probe.sample;
+  const series = newSeries({ everyMs, heldCap, bucketMs: bucketWidth(everyMs * count) });
+  const from = Date.now();
+  // The check waits for every request it sent: nothing is dropped at its end.
+  const window = { from, to: from + (count - 1) * everyMs, everyMs, tailMs: 0 };
   return new Promise((resolve, reject) => {
-    const samples: Sample[] = [];
     const onAbort = () => {
       sampler.stop();
       reject(signal?.reason);
     };
-    const sampler = startSampler(probe, probe.sample.everyMs, (sample) => samples.push(sample), {
-      count: probe.sample.count,
+    const sampler = startSampler(probe, everyMs, (sample) => record(series, sample), {
+      count,
       onDone: () => {
         signal?.removeEventListener('abort', onAbort);
-        resolve(samples.sort((a, b) => a.at - b.at));
+        resolve({ series, window });
       },
     });
     if (signal?.aborted) onAbort();

@@ -4,6 +4,7 @@
  */
 import { quantileSorted } from 'simple-statistics';
 import type { AbortWhenPlan, TolerancePlan } from '../../src/experiment/plan';
+import { COVERAGE_NEEDED } from '../../src/report/coverage';
 import type { GuardrailBreach, ProbeSummary, ToleranceCheck } from '../../src/report/journal';
 
 export interface Sample {
@@ -70,20 +71,37 @@ function buckets(samples: readonly Sample[], bucketMs: number): ProbeSummary['bu
   const byStart = new Map<number, Sample[]>();
   for (const sample of samples) {
     const start = Math.floor(sample.at / bucketMs) * bucketMs;
-    byStart.set(start, [...(byStart.get(start) ?? []), sample]);
+    const group = byStart.get(start);
+    if (group) group.push(sample);
+    else byStart.set(start, [sample]);
   }
   return [...byStart]
     .sort((a, b) => a[0] - b[0])
     .map(([at, group]) => {
       const figures = latencyFigures(group);
+      const values = valueRange(group);
       return {
         at,
         samples: group.length,
         errors: group.filter((s) => !s.ok).length,
         p50: figures?.p50 ?? 0,
         p99: figures?.p99 ?? 0,
+        ...(values.valueMin === null || values.valueMax === null
+          ? {}
+          : { valueMin: values.valueMin, valueMax: values.valueMax }),
       };
     });
+}
+
+function valueRange(samples: readonly Sample[]): { valueMin: number | null; valueMax: number | null } {
+  let valueMin: number | null = null;
+  let valueMax: number | null = null;
+  for (const { value } of samples) {
+    if (value === undefined) continue;
+    valueMin = Math.min(valueMin ?? value, value);
+    valueMax = Math.max(valueMax ?? value, value);
+  }
+  return { valueMin, valueMax };
 }
 
 export function longestFailureRun(samples: readonly Sample[]): number {
@@ -96,10 +114,50 @@ export function longestFailureRun(samples: readonly Sample[]): number {
   return longest;
 }
 
-/** Each tolerance against what was measured: a hypothesis holds when every check is ok. */
+/** What the tolerance checks need besides the summary: the statuses seen and the counted range. */
+export interface SampleFacts {
+  statuses: number[];
+  /** Some sample got no response at all. */
+  noResponse: boolean;
+  valueMin: number | null;
+  valueMax: number | null;
+}
+
+export function factsOfSamples(samples: readonly Sample[]): SampleFacts {
+  const statuses = [...new Set(samples.flatMap((s) => (s.status === undefined ? [] : [s.status])))];
+  return {
+    statuses: statuses.sort((a, b) => a - b),
+    noResponse: samples.some((s) => s.status === undefined),
+    ...valueRange(samples),
+  };
+}
+
+/**
+ * Each tolerance against what was measured: a hypothesis holds when every check is ok. A summary
+ * that knows how many samples its window called for also has to have seen enough of them.
+ */
 export function checkTolerance(
   summary: ProbeSummary,
-  samples: readonly Sample[],
+  measured: readonly Sample[] | SampleFacts,
+  tolerance: TolerancePlan,
+): ToleranceCheck[] {
+  const facts = Array.isArray(measured) ? factsOfSamples(measured) : (measured as SampleFacts);
+  const checks = measuredChecks(summary, facts, tolerance);
+  if (summary.expected !== undefined) {
+    const share = Math.min(1, summary.samples / Math.max(1, summary.expected));
+    checks.push({
+      measure: 'coverage',
+      limit: COVERAGE_NEEDED,
+      measured: Math.round(share * 1000) / 1000,
+      ok: share >= COVERAGE_NEEDED,
+    });
+  }
+  return checks;
+}
+
+function measuredChecks(
+  summary: ProbeSummary,
+  facts: SampleFacts,
   tolerance: TolerancePlan,
 ): ToleranceCheck[] {
   const checks: ToleranceCheck[] = [];
@@ -108,14 +166,13 @@ export function checkTolerance(
     checks.push({ measure, limit, measured, ok: measured !== null && measured <= limit });
   };
   if (tolerance.status) {
-    const seen = [...new Set(samples.flatMap((s) => (s.status === undefined ? [] : [s.status])))].sort();
+    const seen = facts.statuses;
     const unexpected = seen.filter((status) => !tolerance.status?.includes(status));
-    const noResponse = samples.some((s) => s.status === undefined);
     checks.push({
       measure: 'status',
       limit: tolerance.status,
       measured: seen,
-      ok: unexpected.length === 0 && !noResponse,
+      ok: unexpected.length === 0 && !facts.noResponse,
     });
   }
   atMost('latencyP50', tolerance.latencyP50Ms, summary.latencyMs?.p50 ?? null);
@@ -123,9 +180,8 @@ export function checkTolerance(
   atMost('latencyP99', tolerance.latencyP99Ms, summary.latencyMs?.p99 ?? null);
   atMost('errorRate', tolerance.errorRate, summary.samples ? summary.errorRate : null);
   atMost('consecutiveFailures', tolerance.consecutiveFailures, summary.maxConsecutiveFailures);
-  const counts = samples.flatMap((s) => (s.value === undefined ? [] : [s.value]));
   if (tolerance.min !== undefined) {
-    const fewest = counts.length ? Math.min(...counts) : null;
+    const fewest = facts.valueMin;
     checks.push({
       measure: 'min',
       limit: tolerance.min,
@@ -133,7 +189,7 @@ export function checkTolerance(
       ok: fewest !== null && fewest >= tolerance.min,
     });
   }
-  atMost('max', tolerance.max, counts.length ? Math.max(...counts) : null);
+  atMost('max', tolerance.max, facts.valueMax);
   // With no explicit tolerance, a probe still has to answer: every sample a success.
   if (checks.length === 0)
     checks.push({
@@ -176,17 +232,31 @@ export function findBreach(
     }
   }
   if (samples.length < window) return null;
-  const latest = samples.slice(-window);
-  if (abortWhen.errorRate !== undefined) {
-    const rate = latest.filter((s) => !s.ok).length / latest.length;
-    if (rate >= abortWhen.errorRate) return breach('errorRate', rate, abortWhen.errorRate, latest);
+  // Called on every sample, over windows of up to 10,000: one pass, no copy, and a sort only when
+  // enough of the window is at the limit for its p99 to reach it.
+  const start = samples.length - window;
+  const limit = abortWhen.latencyP99Ms;
+  let failures = 0;
+  let atLimit = 0;
+  for (let i = start; i < samples.length; i++) {
+    const sample = samples[i] as Sample;
+    if (!sample.ok) failures++;
+    if (limit !== undefined && sample.latencyMs >= limit) atLimit++;
   }
-  if (abortWhen.latencyP99Ms !== undefined) {
+  if (abortWhen.errorRate !== undefined) {
+    const rate = failures / window;
+    if (rate >= abortWhen.errorRate)
+      return breach('errorRate', rate, abortWhen.errorRate, samples.slice(start));
+  }
+  // The p99 interpolates below the value at index ceil((n-1)·0.99): it reaches the limit only if
+  // that many values are below it at most.
+  if (limit !== undefined && atLimit >= window - Math.ceil((window - 1) * 0.99)) {
+    const latest = samples.slice(start);
     const p99 = quantileSorted(
       latest.map((s) => s.latencyMs).sort((a, b) => a - b),
       0.99,
     );
-    if (p99 >= abortWhen.latencyP99Ms) return breach('latencyP99', p99, abortWhen.latencyP99Ms, latest);
+    if (p99 >= limit) return breach('latencyP99', p99, limit, latest);
   }
   return null;
 }

@@ -6,6 +6,7 @@
  */
 import { destroysInstances, FIS_ACTIONS, FIS_CATALOGUE_DATE, nearestActionId } from './fis-actions';
 import { limitIssues } from './limits';
+import { probeRateIssues } from './sampling';
 import { FAULT_PROVIDERS, PROBE_KINDS } from './schema';
 
 export interface RawIssue {
@@ -77,6 +78,7 @@ export function crossFieldIssues(data: unknown): RawIssue[] {
 
   issues.push(...awsIssues(data));
   issues.push(...limitIssues(data));
+  issues.push(...probeRateIssues(data));
   return issues;
 }
 

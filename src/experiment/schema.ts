@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2Fault, Ec2FleetProbe, FisFault } from './aws-schema';
 import { Duration, DurationText, Fraction, HttpUrl, Name, PositiveInt, ProxyName } from './primitives';
+import { MAX_PROBE_RATE, MAX_PROBES, PROBE_RATE_DEFAULT, PROBES_MESSAGE, SamplingInterval } from './sampling';
 import { forbiddenVariables, SECRET_MESSAGE, SECRET_PREFIX, withoutSecrets } from './worker-secrets';
 
 export { Duration, Name } from './primitives';
@@ -51,7 +52,7 @@ export const Tolerance = z
   .describe('What must hold over the samples: each measured value at most the given one (min: at least)');
 
 export const Sampling = z.strictObject({
-  every: Duration,
+  every: SamplingInterval,
   count: PositiveInt.max(10_000),
 });
 
@@ -84,7 +85,9 @@ export const AbortWhen = z
   .strictObject({
     errorRate: Fraction.optional().describe('Abort when the failed fraction of the window reaches this'),
     latencyP99: Duration.optional().describe("Abort when the window's p99 latency reaches this"),
-    consecutiveFailures: PositiveInt.optional().describe('Abort after this many failed samples in a row'),
+    consecutiveFailures: PositiveInt.max(10_000)
+      .optional()
+      .describe('Abort after this many failed samples in a row'),
   })
   .refine(
     (a) => Object.values(a).some((v) => v !== undefined),
@@ -94,7 +97,7 @@ export const AbortWhen = z
 export const Guardrail = z.strictObject({
   name: Name,
   probe: z.union([Name, InlineProbe]).describe('A steadyState probe by name, or an inline probe'),
-  every: Duration,
+  every: SamplingInterval,
   window: PositiveInt.max(10_000)
     .default(5)
     .describe('How many of the latest samples errorRate and latencyP99 look at'),
@@ -150,7 +153,7 @@ export const Fault = z.strictObject({ name: Name, ...faultProviders });
 export const PhaseExpectation = z.strictObject({
   probe: Name.describe('A steadyState probe by name'),
   expect: Tolerance,
-  every: Duration.optional().describe(
+  every: SamplingInterval.optional().describe(
     "How often to sample during the phase (default: the probe's sample.every)",
   ),
 });
@@ -173,6 +176,7 @@ export const Phase = z.strictObject({
   faults: z.array(Fault).default([]),
   expect: z
     .array(PhaseExpectation)
+    .max(MAX_PROBES, PROBES_MESSAGE)
     .default([])
     .describe('Recorded hypothesis checks during the phase; they do not abort'),
 });
@@ -268,10 +272,24 @@ export const Experiment = z.strictObject({
       rollbackTimeout: Duration.default('10m').describe(
         'How long a revert is retried before the run ends rollback-failed',
       ),
+      maxProbeRate: z
+        .number()
+        .positive()
+        .max(
+          MAX_PROBE_RATE,
+          `at most ${MAX_PROBE_RATE} requests a second, the most a worker samples and still reverts at once`,
+        )
+        .default(PROBE_RATE_DEFAULT)
+        .describe(
+          `Most probe requests a second the run may send, all probes sampling at once together (default ${PROBE_RATE_DEFAULT}, at most ${MAX_PROBE_RATE}); a file that would send more is refused`,
+        ),
     })
-    .default({ rollbackTimeout: '10m' }),
-  steadyState: z.array(Probe).min(1, 'name at least one steady-state probe: it is the hypothesis'),
-  guardrails: z.array(Guardrail).default([]),
+    .default({ rollbackTimeout: '10m', maxProbeRate: PROBE_RATE_DEFAULT }),
+  steadyState: z
+    .array(Probe)
+    .min(1, 'name at least one steady-state probe: it is the hypothesis')
+    .max(MAX_PROBES, PROBES_MESSAGE),
+  guardrails: z.array(Guardrail).max(MAX_PROBES, PROBES_MESSAGE).default([]),
   phases: z.array(Phase).min(1),
   recovery: z.strictObject({ within: Duration }).default({ within: '1m' }),
   rollback: z.array(RollbackStep).default([]).describe('Extra steps after every fault is reverted'),

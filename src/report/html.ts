@@ -4,12 +4,13 @@
  * escaped by the `html` template.
  */
 import { formatDuration } from '../experiment/duration';
+import { gapsOf, gapText } from './coverage';
 import { describeHandle } from './fault-text';
 import { type Html, html, selfContainedPage } from './html-text';
 import type { HypothesisCheck, Journal } from './journal';
 import { type CheckResult, checkResults, describeTolerance } from './results';
 import { CHART_STYLE, lineChart } from './svg-chart';
-import { type Timeline, timelineOf } from './timeline';
+import { type Bucket, type ProbeTimeline, type Timeline, timelineOf } from './timeline';
 
 export function renderHtml(journal: Journal): string {
   const results = checkResults(journal);
@@ -23,6 +24,7 @@ ${banner(journal)}
 ${hypothesisSection(journal)}
 ${resultsSection(results)}
 ${timelineSection(timeline)}
+${gapsSection(journal)}
 ${recoverySection(journal)}
 ${faultsSection(journal)}
 ${peopleSection(journal)}
@@ -76,7 +78,7 @@ function resultsSection(results: CheckResult[]): Html {
       ? html`<td class="not-run">not run</td>`
       : result.ok
         ? html`<td class="ok">held</td>`
-        : html`<td class="failed">${result.error ? 'ERROR' : 'FAILED'}</td>`;
+        : html`<td class="failed">${result.error ? 'ERROR' : result.undersampled ? 'TOO FEW SAMPLES' : 'FAILED'}</td>`;
   return html`<section><h2>Results</h2>
 <table class="results"><thead><tr><th>check</th><th>name</th><th>result</th><th>measured</th><th>tolerance</th><th>why</th></tr></thead>
 <tbody>${results.map(
@@ -97,36 +99,98 @@ function timelineSection(timeline: Timeline): Html {
     to: timeline.to,
     tick: (at: number) => `+${formatDuration(Math.round((at - timeline.from) / 1000) * 1000)}`,
   };
-  const charts = timeline.probes.map(({ probe, buckets }) => {
-    const latencyMax = niceCeiling(Math.max(1, ...buckets.map((b) => b.p99)));
-    const gapless = (value: (b: (typeof buckets)[number]) => number) =>
-      buckets.map((b) => ({ x: b.at, y: b.samples ? value(b) : null }));
-    return html`<figure class="probe-timeline" data-probe="${probe}">
-<figcaption>${probe}</figcaption>
-${lineChart({
-  title: `${probe}: latency p50 and p99`,
-  x,
-  y: { max: latencyMax, tick: (ms) => `${Math.round(ms)}ms` },
-  bands,
-  markers: timeline.markers,
-  series: [
-    { name: 'p50 latency', className: 's0', points: gapless((b) => b.p50) },
-    { name: 'p99 latency', className: 's1', points: gapless((b) => b.p99) },
-  ],
-})}
-${lineChart({
-  title: `${probe}: error rate`,
-  x,
-  y: { max: 1, tick: (ratio) => `${Math.round(ratio * 100)}%` },
-  bands,
-  markers: timeline.markers,
-  series: [{ name: 'error rate', className: 's2', points: gapless((b) => b.errors / b.samples) }],
-})}
+  const charts = timeline.probes.map((probe) => {
+    const common = {
+      x,
+      bands: [...bands, ...probe.gaps.map((gap) => ({ kind: 'gap' as const, ...gap }))],
+      markers: timeline.markers,
+    };
+    const charted = probe.kind === 'ec2Fleet' ? countCharts(probe) : requestCharts(probe);
+    return html`<figure class="probe-timeline" data-probe="${probe.probe}" data-kind="${probe.kind}">
+<figcaption>${probe.probe}</figcaption>
+${charted.map((chart) => lineChart({ ...common, ...chart }))}
 </figure>`;
   });
   return html`<section><h2>Timeline</h2>
-<p class="hint">Each shaded column is a phase; the strips along the bottom are the fault windows, from injected to reverted. ⚠ marks a guardrail breach, ■ an abort. Times are from the start of the run (${when(timeline.from)}).</p>
+<p class="hint">Each shaded column is a phase; the strips along the bottom are the fault windows, from injected to reverted; a grey dashed stretch is time in which a probe should have been sampled and was not, and no line crosses it. ⚠ marks a guardrail breach, ■ an abort. Times are from the start of the run (${when(timeline.from)}).</p>
 ${charts}</section>`;
+}
+
+type ChartPart = Omit<Parameters<typeof lineChart>[0], 'x' | 'bands' | 'markers'>;
+
+/** Points of one figure per bucket, with a break (null) wherever nothing was sampled. */
+function pointsOf(buckets: Bucket[], value: (bucket: Bucket) => number | undefined) {
+  return buckets.flatMap((bucket) => {
+    const y = bucket.samples ? (value(bucket) ?? null) : null;
+    const point = { x: bucket.x, y };
+    return bucket.afterGap ? [{ x: bucket.x, y: null }, point] : [point];
+  });
+}
+
+/** http and dynamodb probes answer requests: how fast, and how often they failed. */
+function requestCharts({ probe, buckets }: ProbeTimeline): ChartPart[] {
+  return [
+    {
+      title: `${probe}: latency p50 and p99`,
+      y: { max: niceCeiling(Math.max(1, ...buckets.map((b) => b.p99))), tick: (ms) => `${Math.round(ms)}ms` },
+      series: [
+        { name: 'p50 latency', className: 's0', points: pointsOf(buckets, (b) => b.p50) },
+        { name: 'p99 latency', className: 's1', points: pointsOf(buckets, (b) => b.p99) },
+      ],
+    },
+    {
+      title: `${probe}: error rate`,
+      y: { max: 1, tick: (ratio) => `${Math.round(ratio * 100)}%` },
+      series: [
+        { name: 'error rate', className: 's2', points: pointsOf(buckets, (b) => b.errors / b.samples) },
+      ],
+    },
+  ];
+}
+
+/** An ec2Fleet probe counts instances: the fewest and most it counted, against its min and max. */
+function countCharts({ probe, buckets, range }: ProbeTimeline): ChartPart[] {
+  const references = [
+    ...(range.min === undefined ? [] : [{ y: range.min, label: `min ${range.min}` }]),
+    ...(range.max === undefined ? [] : [{ y: range.max, label: `max ${range.max}` }]),
+  ];
+  if (!buckets.some((b) => b.valueMin !== undefined)) {
+    // Journals from before counts were recorded per bucket: only whether the count was in range.
+    const outside = range.min === undefined ? 'out of range' : `below min ${range.min}`;
+    return [
+      {
+        title: `${probe}: share of samples ${outside} (this journal has no instance counts)`,
+        y: { max: 1, tick: (ratio) => `${Math.round(ratio * 100)}%` },
+        series: [
+          {
+            name: `samples ${outside}`,
+            className: 's2',
+            points: pointsOf(buckets, (b) => b.errors / b.samples),
+          },
+        ],
+      },
+    ];
+  }
+  const highest = Math.max(1, ...buckets.map((b) => b.valueMax ?? 0), ...references.map((r) => r.y));
+  return [
+    {
+      title: `${probe}: instances counted${references.length ? `, against ${references.map((r) => r.label).join(' and ')}` : ''}`,
+      y: { max: niceCeiling(highest + 1), tick: (count) => String(Math.round(count * 10) / 10) },
+      references,
+      series: [
+        { name: 'fewest counted', className: 's3', points: pointsOf(buckets, (b) => b.valueMin) },
+        { name: 'most counted', className: 's4', points: pointsOf(buckets, (b) => b.valueMax) },
+      ],
+    },
+  ];
+}
+
+function gapsSection(journal: Journal): Html {
+  const gaps = gapsOf(journal);
+  if (gaps.length === 0) return html``;
+  return html`<section><h2>Gaps in the record</h2>
+<p class="hint">Stretches in which a probe should have been sampled and was not (a worker or the Temporal server was down, or requests piled up): nothing is known of the system there.</p>
+<ul class="gaps">${gaps.map((gap) => html`<li>${gapText(gap, journal.startedAt)}</li>`)}</ul></section>`;
 }
 
 function recoverySection(journal: Journal): Html {

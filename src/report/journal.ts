@@ -126,7 +126,19 @@ export const SampleBucket = z.object({
   errors: z.number().int(),
   p50: z.number(),
   p99: z.number(),
+  /** A counting probe (ec2Fleet): the fewest and the most it counted in the bucket. */
+  valueMin: z.number().optional(),
+  valueMax: z.number().optional(),
 });
+
+/** A stretch in which a probe should have been sampled and was not (a worker or Temporal down). */
+export const SampleGap = z.object({
+  from: Timestamp,
+  to: Timestamp,
+  /** Planned samples that fell in it. */
+  missed: z.number().int(),
+});
+export type SampleGap = z.infer<typeof SampleGap>;
 
 export const ProbeSummary = z.object({
   probe: z.string(),
@@ -140,6 +152,18 @@ export const ProbeSummary = z.object({
   /** The most frequent error messages, with counts: what failed, not just how often. */
   topErrors: z.array(z.object({ message: z.string(), count: z.number().int() })),
   buckets: z.array(SampleBucket),
+  // Absent in journals written before coverage and gaps were recorded.
+  kind: z.enum(['http', 'dynamodb', 'ec2Fleet']).optional(),
+  /** ec2Fleet: the count a sample must be within. */
+  range: z.object({ min: z.number().optional(), max: z.number().optional() }).optional(),
+  /** The planned interval between samples, and the width of the buckets. */
+  everyMs: z.number().optional(),
+  bucketMs: z.number().optional(),
+  /** How many samples the window called for: `samples` against this is the coverage. */
+  expected: z.number().int().optional(),
+  gaps: z.array(SampleGap).optional(),
+  /** Set when the window held more samples than a run keeps: the percentiles are of this many, evenly spread. */
+  percentilesFrom: z.number().int().optional(),
 });
 export type ProbeSummary = z.infer<typeof ProbeSummary>;
 

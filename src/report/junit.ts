@@ -4,6 +4,7 @@
  * it wants properties, system-out and system-err, a timestamp without zone, a hostname).
  */
 import { create } from 'xmlbuilder2';
+import { gapsOf, gapText } from './coverage';
 import type { Journal } from './journal';
 import { checkResults } from './results';
 
@@ -54,12 +55,15 @@ export function renderJunit(journal: Journal, host = workerHost(journal)): strin
       testcase
         .ele(result.error ? 'error' : 'failure', {
           message,
-          type: result.error ? 'RunError' : 'HypothesisFailed',
+          type: result.error ? 'RunError' : result.undersampled ? 'TooFewSamples' : 'HypothesisFailed',
         })
         .txt(xmlText(`measured: ${result.measured}\ntolerance: ${result.tolerance}\n${result.failure}`));
   }
   const remaining = journal.remaining.map((item) => `STILL INJECTED: ${item.what}: ${item.detail}`);
-  suite.ele('system-out').txt(xmlText([`${journal.verdict}: ${journal.reason}`, ...remaining].join('\n')));
+  const gaps = gapsOf(journal).map((gap) => `gap in the record: ${gapText(gap, journal.startedAt)}`);
+  suite
+    .ele('system-out')
+    .txt(xmlText([`${journal.verdict}: ${journal.reason}`, ...remaining, ...gaps].join('\n')));
   suite.ele('system-err').txt(xmlText(remaining.join('\n')));
   return root.end({ prettyPrint: true });
 }

@@ -3,6 +3,7 @@
  * recovery time, and where the full HTML report is. The HTML has the timeline and every detail.
  */
 import { formatDuration } from '../experiment/duration';
+import { gapsOf, gapText } from './coverage';
 import { describeHandle } from './fault-text';
 import type { Journal } from './journal';
 import { checkResults, recoveryText } from './results';
@@ -43,12 +44,27 @@ export function renderMarkdown(journal: Journal, options: { htmlPath?: string } 
   );
   for (const result of checkResults(journal)) {
     const outcome =
-      result.ok === null ? 'not run' : result.ok ? 'held' : result.error ? '**ERROR**' : '**FAILED**';
+      result.ok === null
+        ? 'not run'
+        : result.ok
+          ? 'held'
+          : result.error
+            ? '**ERROR**'
+            : result.undersampled
+              ? '**TOO FEW SAMPLES**'
+              : '**FAILED**';
     lines.push(
       `| ${result.group} | ${cell(result.name)} | ${outcome} | ${cell(result.measured)} | ${cell(result.failure)} |`,
     );
   }
   lines.push('');
+
+  const gaps = gapsOf(journal);
+  if (gaps.length > 0) {
+    lines.push('## Gaps in the record', '');
+    for (const gap of gaps) lines.push(`- ${cell(gapText(gap, journal.startedAt))}`);
+    lines.push('');
+  }
 
   if (journal.faults.length > 0) {
     lines.push(

@@ -4,6 +4,7 @@
  * HTML table and the JUnit testcases are all this list, so they cannot disagree.
  */
 import { formatDuration } from '../experiment/duration';
+import { COVERAGE_NEEDED, coverageOf, coverageText, failedOnMeasurement, NEEDED_TEXT } from './coverage';
 import type { HypothesisCheck, Journal, ProbeSummary, ToleranceCheck } from './journal';
 
 export type ResultGroup =
@@ -30,6 +31,8 @@ export interface CheckResult {
   durationMs: number;
   /** A failure of the run itself (an abort by a person, an inject that failed) rather than of a hypothesis. */
   error?: boolean;
+  /** Not held only because it saw too few of its planned samples. */
+  undersampled?: boolean;
 }
 
 export function checkResults(journal: Journal): CheckResult[] {
@@ -61,18 +64,25 @@ export function checkResults(journal: Journal): CheckResult[] {
     // A guardrail's summary is named after the guardrail, not after the probe it samples.
     for (const summary of watch.guardrails) {
       const breach = watch.breach?.guardrail === summary.probe ? watch.breach : null;
+      const coverage = coverageOf(summary);
+      const unseen = !breach && coverage !== null && !coverage.enough;
       results.push({
         group: 'guardrail',
         name: `${phase.name}: ${breach?.guardrail ?? summary.probe}`,
-        ok: !breach,
+        ok: !breach && !unseen,
         measured: figures(summary),
         tolerance: breach
           ? `${breach.measure} below ${formatMeasure(breach.measure, breach.threshold)}`
-          : 'no breach',
+          : coverage
+            ? `no breach, ${describeTolerance(coverageCheck())}`
+            : 'no breach',
         failure: breach
           ? `guardrail ${breach.guardrail} breached: ${breach.measure} ${formatMeasure(breach.measure, breach.measured)} reached ${formatMeasure(breach.measure, breach.threshold)}`
-          : '',
+          : unseen && coverage
+            ? `${coverageText(coverage)}: ${NEEDED_TEXT}`
+            : '',
         durationMs: summary.to - summary.from,
+        ...(unseen ? { undersampled: true } : {}),
       });
     }
   }
@@ -145,13 +155,19 @@ export function recoveryText(journal: Journal): string {
 
 /** What a hypothesis check measured against what it allowed, for each tolerance it broke. */
 export function failureText(check: HypothesisCheck): string {
+  const coverage = coverageOf(check.summary);
   return check.checks
     .filter((c) => !c.ok)
-    .map((c) => `${c.measure}: measured ${formatMeasured(c)}, tolerance ${describeTolerance(c)}`)
+    .map((c) =>
+      c.measure === 'coverage' && coverage
+        ? `${coverageText(coverage)}, ${NEEDED_TEXT}`
+        : `${c.measure}: measured ${formatMeasured(c)}, tolerance ${describeTolerance(c)}`,
+    )
     .join('; ');
 }
 
 function hypothesis(group: ResultGroup, name: string, check: HypothesisCheck): CheckResult {
+  const unseen = !check.ok && !failedOnMeasurement(check);
   return {
     group,
     name,
@@ -160,8 +176,16 @@ function hypothesis(group: ResultGroup, name: string, check: HypothesisCheck): C
     tolerance: check.checks.map(describeTolerance).join(', '),
     failure: failureText(check),
     durationMs: check.summary.to - check.summary.from,
+    ...(unseen ? { undersampled: true } : {}),
   };
 }
+
+const coverageCheck = (): ToleranceCheck => ({
+  measure: 'coverage',
+  limit: COVERAGE_NEEDED,
+  measured: null,
+  ok: true,
+});
 
 function notRun(group: ResultGroup, name: string, why: string): CheckResult {
   return { group, name, ok: null, measured: 'not measured', tolerance: '', failure: why, durationMs: 0 };
@@ -170,6 +194,8 @@ function notRun(group: ResultGroup, name: string, why: string): CheckResult {
 export function describeTolerance(check: ToleranceCheck): string {
   if (check.measure === 'status') return `status in ${JSON.stringify(check.limit)}`;
   if (check.measure === 'min') return `min ≥ ${check.limit}`;
+  if (check.measure === 'coverage')
+    return `at least ${Math.round((check.limit as number) * 100)}% of planned samples seen`;
   return `${check.measure} ≤ ${formatMeasure(check.measure, check.limit as number)}`;
 }
 
@@ -180,7 +206,7 @@ function formatMeasured(check: ToleranceCheck): string {
 }
 
 export function formatMeasure(measure: string, value: number): string {
-  if (measure === 'errorRate') return `${percent(value)}`;
+  if (measure === 'errorRate' || measure === 'coverage') return `${percent(value)}`;
   if (measure.startsWith('latency')) return `${value}ms`;
   return String(value);
 }
@@ -190,9 +216,14 @@ export function percent(ratio: number): string {
 }
 
 export function figures(summary: ProbeSummary): string {
-  if (summary.samples === 0) return 'no samples';
+  const coverage = coverageOf(summary);
+  if (summary.samples === 0) return coverage ? `no samples of ~${coverage.expected} planned` : 'no samples';
   const latency = summary.latencyMs ? `, p50 ${summary.latencyMs.p50}ms, p99 ${summary.latencyMs.p99}ms` : '';
-  return `${summary.samples} samples, ${percent(summary.errorRate)} errors${latency}`;
+  const count =
+    coverage && coverage.seen < coverage.expected
+      ? `${coverage.seen} of ~${coverage.expected} samples (${Math.floor(coverage.share * 100)}%)`
+      : `${summary.samples} samples`;
+  return `${count}, ${percent(summary.errorRate)} errors${latency}`;
 }
 
 /** Availability of each expectation probe during a phase: the share of its samples that succeeded. */

@@ -1,12 +1,13 @@
 /**
- * A line chart as inline SVG: shaded bands (phases, fault windows), vertical markers (breaches,
- * aborts) and one line per series. No script and no external font, so the report stays one
- * self-contained file that prints as it shows.
+ * A line chart as inline SVG: shaded bands (phases, fault windows, stretches with no samples),
+ * vertical markers (breaches, aborts), horizontal reference lines (a fleet's min and max) and one
+ * line per series, broken where a point is null. No script and no external font, so the report
+ * stays one self-contained file that prints as it shows.
  */
 import { type Html, html } from './html-text';
 
 export interface Band {
-  kind: 'phase' | 'fault';
+  kind: 'phase' | 'fault' | 'gap';
   label: string;
   from: number;
   to: number;
@@ -27,6 +28,8 @@ export interface ChartSpec {
   y: { max: number; tick: (y: number) => string };
   bands?: Band[];
   markers?: { kind: 'breach' | 'abort'; at: number; label: string }[];
+  /** Horizontal lines at a value that matters, such as the fewest instances that still hold. */
+  references?: { y: number; label: string }[];
   series: Series[];
 }
 
@@ -47,6 +50,7 @@ export function lineChart(spec: ChartSpec): Html {
 
   const phases = (spec.bands ?? []).filter((band) => band.kind === 'phase');
   const faults = (spec.bands ?? []).filter((band) => band.kind === 'fault');
+  const gaps = (spec.bands ?? []).filter((band) => band.kind === 'gap');
   const bottom = MARGIN.top + plotHeight;
 
   const phaseBands = phases.map((band, i) => {
@@ -69,6 +73,19 @@ export function lineChart(spec: ChartSpec): Html {
 <rect x="${num(x)}" y="${num(y)}" width="${num(width)}" height="${FAULT_STRIP - 1}"/>
 <text x="${num(x + 2)}" y="${num(y + FAULT_STRIP - 3)}">${clip(band.label, width)}</text></g>`;
   });
+
+  const gapBands = gaps.map((band) => {
+    const x = xAt(band.from);
+    const width = Math.max(xAt(band.to) - x, 1);
+    return html`<g class="gap-band"><title>${band.detail}</title>
+<rect x="${num(x)}" y="${MARGIN.top}" width="${num(width)}" height="${plotHeight}"/>
+<text x="${num(x + width / 2)}" y="${num(MARGIN.top + plotHeight / 2)}" text-anchor="middle">${clip(band.label, width)}</text></g>`;
+  });
+  const references = (spec.references ?? []).map(
+    (reference) => html`<g class="reference"><title>${reference.label}</title>
+<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${num(yAt(reference.y))}" y2="${num(yAt(reference.y))}"/>
+<text x="${WIDTH - MARGIN.right - 3}" y="${num(yAt(reference.y) - 3)}" text-anchor="end">${reference.label}</text></g>`,
+  );
 
   const yTicks = [0, yMax / 2, yMax].map(
     (
@@ -94,12 +111,15 @@ export function lineChart(spec: ChartSpec): Html {
       segments.push(`${pen}${num(xAt(point.x))},${num(yAt(point.y))}`);
       pen = 'L';
     }
-    const dots =
-      series.points.length <= 40 || series.className.includes('dots-only')
-        ? series.points.map((p) =>
-            p.y === null ? '' : html`<circle cx="${num(xAt(p.x))}" cy="${num(yAt(p.y))}" r="2.5"/>`,
-          )
-        : [];
+    // A point with no neighbour on either side draws no line: it gets a dot, or it would vanish.
+    const alone = (i: number) =>
+      (series.points[i - 1]?.y ?? null) === null && (series.points[i + 1]?.y ?? null) === null;
+    const everyDot = series.points.length <= 40 || series.className.includes('dots-only');
+    const dots = series.points.map((p, i) =>
+      p.y === null || !(everyDot || alone(i))
+        ? ''
+        : html`<circle cx="${num(xAt(p.x))}" cy="${num(yAt(p.y))}" r="2.5"/>`,
+    );
     return html`<g class="series ${series.className}" data-series="${series.name}"><path d="${segments.join(' ')}"/>${dots}</g>`;
   });
 
@@ -119,7 +139,7 @@ export function lineChart(spec: ChartSpec): Html {
 
   return html`<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${spec.title}" xmlns="http://www.w3.org/2000/svg">
 <title>${spec.title}</title>
-${phaseBands}${yTicks}${faultBands}${lines}${markers}${xTicks}${legend}
+${phaseBands}${gapBands}${yTicks}${references}${faultBands}${lines}${markers}${xTicks}${legend}
 </svg>`;
 }
 
@@ -142,6 +162,10 @@ svg.chart .tick line { stroke: #e6e9ed; }
 svg.chart .tick text, svg.chart .x-tick { fill: #5f6b7a; }
 svg.chart .fault-window rect { fill: #f4c7c3; stroke: #c62828; stroke-width: .5; }
 svg.chart .fault-window text { fill: #7a1a1a; font-size: 9px; }
+svg.chart .gap-band rect { fill: #5f6b7a; fill-opacity: .16; stroke: #5f6b7a; stroke-width: .6; stroke-dasharray: 3 2; }
+svg.chart .gap-band text { fill: #3b4a5c; font-style: italic; }
+svg.chart .reference line { stroke: #1a7f37; stroke-width: 1.2; stroke-dasharray: 6 3; }
+svg.chart .reference text { fill: #1a7f37; font-weight: 600; }
 svg.chart .series path { fill: none; stroke-width: 1.8; }
 svg.chart .dots-only path { display: none; }
 svg.chart .marker line { stroke-width: 1.5; stroke-dasharray: 4 3; }

@@ -1,17 +1,38 @@
 /**
  * A run as time series: each probe's sample buckets from every part of the run (steady state
- * before, each phase's watch, steady state after), the phase and fault windows, and the moments
- * a guardrail breached or someone aborted. The HTML charts draw exactly this.
+ * before, each phase's watch, steady state after), where it went unsampled, the phase and fault
+ * windows, and the moments a guardrail breached or someone aborted. The HTML charts draw exactly
+ * this: a line never crosses time in which the probe took no sample.
  */
+import { formatDuration } from '../experiment/duration';
 import { describeHandle } from './fault-text';
 import type { Journal, ProbeSummary } from './journal';
 
 export interface Bucket {
   at: number;
+  /** Where the chart draws it: its start, or the end of a gap that ends inside it. */
+  x: number;
   samples: number;
   errors: number;
   p50: number;
   p99: number;
+  valueMin?: number;
+  valueMax?: number;
+  /** Nothing was sampled between the previous bucket and this one: the line breaks here. */
+  afterGap: boolean;
+}
+
+/** What a probe measures, and so how it is charted. */
+export type ProbeKind = 'http' | 'dynamodb' | 'ec2Fleet';
+
+export interface ProbeTimeline {
+  probe: string;
+  kind: ProbeKind;
+  /** ec2Fleet: the count a sample must be within. */
+  range: { min?: number; max?: number };
+  buckets: Bucket[];
+  /** Stretches in which the probe should have been sampled and was not. */
+  gaps: Window[];
 }
 
 export interface Window {
@@ -30,7 +51,7 @@ export interface Marker {
 export interface Timeline {
   from: number;
   to: number;
-  probes: { probe: string; buckets: Bucket[] }[];
+  probes: ProbeTimeline[];
   phases: Window[];
   faults: Window[];
   markers: Marker[];
@@ -45,21 +66,11 @@ export function timelineOf(journal: Journal): Timeline {
     ]),
     ...(journal.steadyStateAfter?.probes.map((check) => check.summary) ?? []),
   ];
-  // A probe that is both a guardrail and an expectation is sampled once: keep one bucket per second.
-  const byProbe = new Map<string, Map<number, Bucket>>();
-  for (const summary of summaries) {
-    const buckets = byProbe.get(summary.probe) ?? new Map<number, Bucket>();
-    for (const bucket of summary.buckets) if (!buckets.has(bucket.at)) buckets.set(bucket.at, bucket);
-    byProbe.set(summary.probe, buckets);
-  }
   const ended = (at: number | undefined) => at ?? journal.endedAt;
   return {
     from: journal.startedAt,
     to: journal.endedAt,
-    probes: [...byProbe].map(([probe, buckets]) => ({
-      probe,
-      buckets: [...buckets.values()].sort((a, b) => a.at - b.at),
-    })),
+    probes: probeTimelines(journal, summaries),
     phases: journal.phases.map((phase) => ({
       label: phase.name,
       from: phase.startedAt,
@@ -96,4 +107,78 @@ export function timelineOf(journal: Journal): Timeline {
         })),
     ],
   };
+}
+
+/** One timeline per probe name, from every summary of it, in time order. */
+function probeTimelines(journal: Journal, summaries: ProbeSummary[]): ProbeTimeline[] {
+  const byProbe = new Map<string, ProbeSummary[]>();
+  for (const summary of summaries)
+    byProbe.set(summary.probe, [...(byProbe.get(summary.probe) ?? []), summary]);
+  const limits = toleranceLimits(journal);
+  return [...byProbe].map(([probe, group]) => {
+    const gaps = group.flatMap((summary) =>
+      (summary.gaps ?? []).map((gap) => ({
+        label: 'no samples',
+        from: gap.from,
+        to: gap.to,
+        detail: `${probe}: no samples for ${formatDuration(gap.to - gap.from)} (+${formatDuration(gap.from - journal.startedAt)} to +${formatDuration(gap.to - journal.startedAt)}), ${gap.missed} planned sample(s) missed`,
+      })),
+    );
+    const known = group.find((summary) => summary.kind)?.kind;
+    const range = group.find((summary) => summary.range)?.range ?? limits.get(probe) ?? {};
+    // Journals from before probe kinds were recorded: only ec2Fleet probes count, or have min/max.
+    const counts = group.some((s) => s.buckets.some((b) => b.valueMin !== undefined));
+    const kind = known ?? (counts || limits.has(probe) ? 'ec2Fleet' : 'http');
+    return { probe, kind, range, buckets: joined(group, gaps), gaps };
+  });
+}
+
+/**
+ * The buckets of every summary of one probe, each marked where the line must break before it:
+ * an empty bucket between it and the previous one, or a recorded gap. A probe that is both a
+ * guardrail and an expectation is sampled twice: the first bucket of a start is kept.
+ */
+function joined(group: ProbeSummary[], gaps: Window[]): Bucket[] {
+  const byStart = new Map<number, { bucket: ProbeSummary['buckets'][number]; width: number }>();
+  for (const summary of group) {
+    const width = summary.bucketMs ?? bucketWidthOf(summary);
+    for (const bucket of summary.buckets)
+      if (!byStart.has(bucket.at)) byStart.set(bucket.at, { bucket, width });
+  }
+  const sorted = [...byStart.values()]
+    .sort((a, b) => a.bucket.at - b.bucket.at)
+    .map(({ bucket, width }) => {
+      const endsInside = gaps.find((gap) => gap.to > bucket.at && gap.to < bucket.at + width);
+      return { bucket, width, x: endsInside ? endsInside.to : bucket.at };
+    });
+  return sorted.map(({ bucket, x }, i) => {
+    const previous = sorted[i - 1];
+    const afterGap =
+      previous !== undefined &&
+      (bucket.at - previous.bucket.at > 1.5 * previous.width ||
+        gaps.some((gap) => gap.from < x && gap.to > previous.x));
+    return { ...bucket, x, afterGap };
+  });
+}
+
+/** The width journals from before `bucketMs` was recorded used: whole seconds, at most 120 buckets. */
+function bucketWidthOf(summary: ProbeSummary): number {
+  return Math.max(1_000, Math.ceil((summary.to - summary.from) / 120 / 1_000) * 1_000);
+}
+
+/** min and max tolerances by probe: the range an ec2Fleet count is judged against. */
+function toleranceLimits(journal: Journal): Map<string, { min?: number; max?: number }> {
+  const limits = new Map<string, { min?: number; max?: number }>();
+  const checks = [
+    ...(journal.steadyStateBefore?.probes ?? []),
+    ...journal.phases.flatMap((phase) => phase.watch?.expectations ?? []),
+  ];
+  for (const check of checks) {
+    for (const tolerance of check.checks) {
+      if ((tolerance.measure !== 'min' && tolerance.measure !== 'max') || typeof tolerance.limit !== 'number')
+        continue;
+      limits.set(check.probe, { ...limits.get(check.probe), [tolerance.measure]: tolerance.limit });
+    }
+  }
+  return limits;
 }

@@ -5,7 +5,7 @@
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { bucketWidth, summarize } from '../../activities/probes/samples';
+import { liveSummary } from '../../activities/probes/series';
 import type { WatchProgress } from '../../activities/watch';
 import { type RunResult, type RunStatus, statusQuery } from '../../workflows/messages';
 import type { FisObservation, ProbeSummary } from '../report/journal';
@@ -55,7 +55,7 @@ export async function readRun(client: Client, runId: string): Promise<RunView> {
     if (activity.activityType?.name !== 'watchPhase' || !payload) continue;
     const progress = defaultPayloadConverter.fromPayload<WatchProgress>(payload);
     for (const [name, samples] of Object.entries(progress.guardrails)) {
-      live.push({ ...summarize(`guardrail ${name}`, samples, bucketWidth(60_000)), buckets: [] });
+      live.push(liveSummary(`guardrail ${name}`, samples));
     }
     fis.push(...(progress.fis ?? []));
   }

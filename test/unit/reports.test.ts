@@ -134,14 +134,16 @@ describe('the JUnit report', () => {
 });
 
 describe('the HTML report', () => {
-  it('draws a latency and an error-rate chart per probe, each with a band per phase and a strip per fault', () => {
+  it('draws latency and error rate per request probe, the count per fleet probe, each with a band per phase and a strip per fault', () => {
     const page = renderHtml(fragile);
-    const probes = ['orders-read', 'orders-write', 'fleet', 'load-balancer-alive'];
-    for (const probe of probes)
-      expect(page).toContain(`<figure class="probe-timeline" data-probe="${probe}">`);
-    expect(page.match(/<svg class="chart"/g)).toHaveLength(2 * probes.length);
-    expect(page.match(/class="phase-band"/g)).toHaveLength(2 * probes.length * fragile.phases.length);
-    expect(page.match(/class="fault-window"/g)).toHaveLength(2 * probes.length * fragile.faults.length);
+    const requests = ['orders-read', 'orders-write', 'load-balancer-alive'];
+    for (const probe of requests)
+      expect(page).toContain(`<figure class="probe-timeline" data-probe="${probe}" data-kind="http">`);
+    expect(page).toContain('<figure class="probe-timeline" data-probe="fleet" data-kind="ec2Fleet">');
+    const charts = 2 * requests.length + 1;
+    expect(page.match(/<svg class="chart"/g)).toHaveLength(charts);
+    expect(page.match(/class="phase-band"/g)).toHaveLength(charts * fragile.phases.length);
+    expect(page.match(/class="fault-window"/g)).toHaveLength(charts * fragile.faults.length);
     expect(page).toContain('<p class="verdict">DEVIATED</p>');
   });
 

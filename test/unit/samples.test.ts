@@ -101,3 +101,29 @@ describe('heartbeat thinning', () => {
     expect(thin(samples.slice(0, 10), 1_000)).toHaveLength(10);
   });
 });
+
+describe('guardrail windows of up to 10,000 samples', () => {
+  it('decide a p99 breach exactly as sorting the whole window would', () => {
+    // The naive rule: sort the window, take its p99.
+    const naive = (latencies: number[], limit: number) => {
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const idx = (sorted.length - 1) * 0.99;
+      const [lo, hi] = [sorted[Math.floor(idx)] ?? 0, sorted[Math.ceil(idx)] ?? 0];
+      return lo + (idx - Math.floor(idx)) * (hi - lo) >= limit;
+    };
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let round = 0; round < 400; round++) {
+      const window = 1 + Math.floor(random() * 300);
+      const latencies = Array.from({ length: window + 5 }, () =>
+        random() < 0.03 ? 100 : Math.round(random() * 120),
+      );
+      const samples = latencies.map((latencyMs, i) => ({ ...ok(i), latencyMs }));
+      const breach = findBreach(guardrail({ latencyP99Ms: 100 }, window), samples, 0);
+      expect(breach !== null, `window ${window}`).toBe(naive(latencies.slice(-window), 100));
+    }
+  });
+});
