@@ -7,6 +7,8 @@ export const EXIT = {
   aborted: 2,
   rollbackFailed: 3,
   notStarted: 4,
+  /** Temporal went away during the run: how it ends is unknown here; what may be injected is printed. */
+  lost: 5,
   invalidInput: 64,
   unavailable: 69,
   internal: 70,

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ExperimentError, formatIssue } from '../experiment/load';
 import { PlanRefused } from '../experiment/plan';
 import { TemporalUnavailable } from '../temporal/connection';
+import { EmbeddedServerError } from '../temporal/embedded';
 import { RunNotFound } from '../temporal/run-status';
 import { RunIdTaken } from '../temporal/start-run';
 import { registerAbort } from './abort';
@@ -68,7 +69,7 @@ function explain(error: unknown): number {
     console.error(`gameday: ${error.message}`);
     return EXIT.invalidInput;
   }
-  if (error instanceof TemporalUnavailable) {
+  if (error instanceof TemporalUnavailable || error instanceof EmbeddedServerError) {
     console.error(`gameday: ${error.message}`);
     return EXIT.unavailable;
   }
