@@ -284,10 +284,7 @@ async function follow(
     return await Promise.race([
       (handle.result() as Promise<RunResult>).catch((error: unknown) => {
         if (error instanceof WorkflowFailedError)
-          return lostWith(
-            `ended outside gameday (${endedHow(error)}) and its rollback did not run`,
-            true,
-          );
+          return lostWith(`ended outside gameday (${endedHow(error)}) and its rollback did not run`, true);
         if (error instanceof ServiceError)
           return lostWith(`Temporal at ${options.address} stopped answering (${firstLine(error)})`);
         throw error;
