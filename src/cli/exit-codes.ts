@@ -12,6 +12,8 @@ export const EXIT = {
   invalidInput: 64,
   unavailable: 69,
   internal: 70,
+  /** An output file or directory could not be written (sysexits CANTCREAT). */
+  cannotCreate: 73,
   locked: 75,
   interrupted: 130,
 } as const;

@@ -14,6 +14,7 @@ import { registerApprove } from './approve';
 import { CliError, EXIT } from './exit-codes';
 import { registerLab } from './lab';
 import { registerNote } from './note';
+import { fsReason, isFsError } from './output';
 import { registerPlan } from './plan';
 import { registerReport } from './report';
 import { registerRun } from './run';
@@ -76,6 +77,11 @@ function explain(error: unknown): number {
   if (error instanceof CliError) {
     console.error(`gameday: ${error.message}`);
     return error.exitCode;
+  }
+  if (isFsError(error)) {
+    // A file-system error no command anticipated: still one line that names the path.
+    console.error(`gameday: ${error.path ? `${error.path}: ` : ''}${fsReason(error)}`);
+    return EXIT.cannotCreate;
   }
   console.error('gameday: unexpected error:', error);
   return EXIT.internal;

@@ -24,13 +24,14 @@ import {
   type TemporalTarget,
   temporalTarget,
 } from '../temporal/connection';
-import { type LocalTemporal, localTemporal } from '../temporal/embedded';
+import { type LocalTemporal, localHome, localTemporal, usesEmbedded } from '../temporal/embedded';
 import { readRun } from '../temporal/run-status';
 import { type RunHandle, startRun } from '../temporal/start-run';
 import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { faultLine, phaseLine, statusBlock, verdictText } from './format';
 import { catchInterrupts, type InterruptSignal, type Interrupts, interruptReason } from './interrupts';
+import { checkWritableDirectory, fsReason } from './output';
 import { lostRunText, shellWord } from './run-lost';
 import { taskQueue, warnWithoutWorker } from './task-queue';
 
@@ -89,6 +90,10 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
     reports,
     allowProduction: options.allowProduction,
   });
+
+  // A bad --out (or GAMEDAY_HOME) is refused before anything runs, not found when the run is over.
+  await checkWritableDirectory(plan.outDir);
+  if (options.local && usesEmbedded()) await checkWritableDirectory(localHome());
 
   installQuietRuntime();
   // From here on Ctrl-C and SIGTERM are ours: before the run starts they stop the start, after
@@ -325,14 +330,19 @@ async function report(client: Client, plan: RunPlan, result: RunResult | 'detach
     );
     return EXIT.locked;
   }
-  let reports = result.reports ?? {};
-  if (!result.journalPath) {
-    // The worker could not write them (another machine, a full disk): write them from the result.
-    reports = (await writeReports(plan.outDir, result.journal, plan.reports ?? REPORT_FORMATS)).reports;
-  }
   console.log(`${verdictText(result.verdict)} ${result.reason}`);
   for (const item of result.journal.remaining)
     console.log(pc.bold(pc.red(`STILL INJECTED: ${item.what}: ${item.detail}`)));
+  let reports = result.reports ?? {};
+  let unwritten: string | null = null;
+  if (!result.journalPath) {
+    // The worker could not write them (another machine, a full disk): write them from the result.
+    try {
+      reports = (await writeReports(plan.outDir, result.journal, plan.reports ?? REPORT_FORMATS)).reports;
+    } catch (error) {
+      unwritten = fsReason(error, plan.outDir);
+    }
+  }
   const recovered = result.journal.recovery.recoveredAfterMs;
   if (recovered !== null) console.log(`recovered ${recovered}ms after rollback`);
   const labels: Record<ReportFormat, string> = {
@@ -345,7 +355,14 @@ async function report(client: Client, plan: RunPlan, result: RunResult | 'detach
     const path = reports[format];
     if (path) console.log(`${labels[format].padEnd(9)}${path}`);
   }
-  return exitCodeFor(result.verdict, result.refused);
+  const code = exitCodeFor(result.verdict, result.refused);
+  if (unwritten === null) return code;
+  console.error(
+    `gameday: cannot write ${plan.outDir}: ${unwritten}. Neither the worker nor this process could write the ` +
+      `journal; the result stays in Temporal (\`gameday status ${plan.runId}\` shows the verdict).`,
+  );
+  // Something still injected matters more than a missing report.
+  return code === EXIT.rollbackFailed ? code : EXIT.cannotCreate;
 }
 
 async function lockHolder(client: Client, lockWorkflow: string): Promise<string | null> {

@@ -7,9 +7,10 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { connectWorker, temporalTarget } from '../temporal/connection';
-import { localTemporal } from '../temporal/embedded';
+import { localHome, localTemporal, usesEmbedded } from '../temporal/embedded';
 import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
 import { CliError, EXIT } from './exit-codes';
+import { checkWritableDirectory } from './output';
 import { taskQueue } from './task-queue';
 
 export function registerWorker(program: Command): void {
@@ -18,6 +19,7 @@ export function registerWorker(program: Command): void {
     .description(`run a worker on task queue ${taskQueue()} until SIGINT or SIGTERM`)
     .option('--local', 'use (or start) the embedded Temporal dev server of `gameday run --local`')
     .action(async (options: { local?: boolean }) => {
+      if (options.local && usesEmbedded()) await checkWritableDirectory(localHome());
       installQuietRuntime();
       const local = options.local ? await localTemporal() : null;
       if (local?.note) console.log(pc.dim(local.note));

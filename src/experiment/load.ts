@@ -44,8 +44,14 @@ export async function loadExperiment(file: string): Promise<LoadedExperiment> {
   try {
     source = await readFile(file, 'utf8');
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    const reasons: Record<string, string> = {
+      ENOENT: 'no such file',
+      EISDIR: 'it is a directory',
+      EACCES: 'permission denied',
+      ENOTDIR: 'a part of the path is not a directory',
+    };
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const reason = reasons[code] ?? (error as Error).message;
     throw new ExperimentError([
       { file, line: 1, col: 1, path: '', message: `cannot read the file: ${reason}` },
     ]);

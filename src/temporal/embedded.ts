@@ -61,7 +61,7 @@ export async function localTemporal(
   const port = Number(env.GAMEDAY_LOCAL_PORT ?? DEFAULT_ADDRESS.split(':')[1]);
   const address = `127.0.0.1:${port}`;
   const target = temporalTarget({ ...env, TEMPORAL_ADDRESS: address });
-  const home = resolve(env.GAMEDAY_HOME ?? '.gameday');
+  const home = localHome(env);
   const dbFile = join(home, 'temporal.db');
   const logFile = join(home, 'temporal.log');
   const socketPath = keeperSocket(home);
@@ -107,6 +107,16 @@ export async function localTemporal(
       );
     await sleep(50);
   }
+}
+
+/** GAMEDAY_HOME: where the embedded server keeps its database, log and socket. */
+export function localHome(env: Record<string, string | undefined> = process.env): string {
+  return resolve(env.GAMEDAY_HOME ?? '.gameday');
+}
+
+/** Whether `--local` would use the embedded server of GAMEDAY_HOME rather than a configured Temporal. */
+export function usesEmbedded(env: Record<string, string | undefined> = process.env): boolean {
+  return !temporalTarget(env).configured;
 }
 
 /** Where the keeper listens: in the home, unless that path is too long for a unix socket. */
