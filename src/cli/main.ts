@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ExperimentError, formatIssue } from '../experiment/load';
 import { PlanRefused } from '../experiment/plan';
 import { TemporalUnavailable } from '../temporal/connection';
-import { EmbeddedServerError } from '../temporal/embedded';
+import { EmbeddedServerError } from '../temporal/embedded-error';
 import { RunNotFound } from '../temporal/run-status';
 import { RunIdTaken } from '../temporal/start-run';
 import { registerAbort } from './abort';

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT, toolBinary } from '../tools';
 import { DEFAULT_ADDRESS, type TemporalTarget, temporalTarget } from './connection';
 import { devServerArgs, isServing } from './dev-server';
+import { EmbeddedServerError } from './embedded-error';
 import { ANOTHER_KEEPER, type KeeperConfig } from './server-keeper';
 
 const KEEPER = fileURLToPath(new URL('./server-keeper.ts', import.meta.url));
@@ -45,11 +46,6 @@ export interface LocalTemporal {
   /** Whether this is the home's local address (GAMEDAY_LOCAL_PORT), not a configured Temporal. */
   embedded: boolean;
   note: string | null;
-}
-
-/** The embedded server could not be started or joined (exit 69). */
-export class EmbeddedServerError extends Error {
-  override name = 'EmbeddedServerError';
 }
 
 export async function localTemporal(
