@@ -86,7 +86,7 @@ export async function localTemporal(
         };
       }
       keeper = await spawnKeeper(home, logFile, {
-        binary: toolBinary('temporal'),
+        binary: temporalBinary(),
         args: devServerArgs({ port, uiPort: port + 1000, dbFile }),
         socketPath,
       });
@@ -234,6 +234,14 @@ async function tail(file: string, bytes = 2_000): Promise<string> {
     }
   } catch {
     return '(no log)';
+  }
+}
+
+function temporalBinary(): string {
+  try {
+    return toolBinary('temporal');
+  } catch (error) {
+    throw new EmbeddedServerError((error as Error).message);
   }
 }
 

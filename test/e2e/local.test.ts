@@ -39,6 +39,15 @@ async function localEnv() {
   return { home, port, env };
 }
 
+/** The pid of the embedded `temporal` process of a home (not its keeper). */
+function temporalServerOf(home: string): number {
+  const servers = processesMentioning(join(home, 'temporal.db')).filter((pid) =>
+    readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.endsWith('/temporal'),
+  );
+  expect(servers).toHaveLength(1);
+  return servers[0] as number;
+}
+
 function longFault(target: Target, duration: string) {
   return experimentFor(target, {
     phases: [
@@ -121,7 +130,10 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
       timeoutMs: 60_000,
     });
     const worker = gameday(['worker', '--local'], env);
-    await waitFor(() => worker.output().includes('worker polling'), { what: 'the worker to poll' });
+    await waitFor(() => worker.output().includes('worker polling'), {
+      what: 'the worker to poll',
+      timeoutMs: 60_000,
+    });
     expect(worker.output()).toContain(
       'that another gameday --local started; it stops when the last one using it ends',
     );
@@ -140,12 +152,31 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
     await target.stop();
   });
 
+  it('a `gameday worker --local` whose embedded server dies says so and stops (exit 69)', async () => {
+    const { home, env } = await localEnv();
+    const worker = gameday(['worker', '--local'], env);
+    await waitFor(() => worker.output().includes('worker polling'), {
+      what: 'the worker to poll',
+      timeoutMs: 60_000,
+    });
+    process.kill(temporalServerOf(home), 'SIGKILL');
+    const { code, stderr } = await worker.done;
+    expect(stderr).toContain(
+      `gameday: the embedded Temporal server exited (killed by SIGKILL): the worker stopped. Runs in progress wait in ${join(home, 'temporal.db')}`,
+    );
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(code).toBe(69);
+  });
+
   it('leaves running a Temporal server it did not start', async () => {
     const { port, env } = await localEnv();
     const theirs = await startDevServer({ port });
     onTestFinished(() => theirs.stop());
     const worker = gameday(['worker', '--local'], env);
-    await waitFor(() => worker.output().includes('worker polling'), { what: 'the worker to poll' });
+    await waitFor(() => worker.output().includes('worker polling'), {
+      what: 'the worker to poll',
+      timeoutMs: 60_000,
+    });
     expect(worker.output()).toContain(
       `using the Temporal server already serving at 127.0.0.1:${port}; gameday did not start it`,
     );
@@ -169,11 +200,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
     // Let the CLI read a status that shows the fault in.
     await waitFor(() => run.output().includes('svc-latency: INJECTED'), { what: 'the status line' });
 
-    const server = processesMentioning(join(home, 'temporal.db')).filter((pid) =>
-      readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.endsWith('/temporal'),
-    );
-    expect(server).toHaveLength(1);
-    process.kill(server[0] as number, 'SIGKILL');
+    process.kill(temporalServerOf(home), 'SIGKILL');
     const { code, stdout, stderr } = await run.done;
 
     expect(stderr).toContain(
@@ -200,7 +227,10 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
       GAMEDAY_LOCAL_PORT: String(port),
       GAMEDAY_TASK_QUEUE: env.GAMEDAY_TASK_QUEUE,
     });
-    await waitFor(() => worker.output().includes('worker polling'), { what: 'the worker to poll' });
+    await waitFor(() => worker.output().includes('worker polling'), {
+      what: 'the worker to poll',
+      timeoutMs: 60_000,
+    });
     const abort = await gameday(['abort', runId, '--reason', 'server was lost'], {
       TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     }).done;
