@@ -5,7 +5,12 @@
  */
 import type { WebhookPlan } from '../src/experiment/plan';
 import type { NotifyEvent } from '../src/experiment/schema';
-import { fillInSecrets, withoutSecrets, withoutSecretValues } from '../src/experiment/worker-secrets';
+import {
+  filledIn,
+  fillInSecrets,
+  withoutSecrets,
+  withoutSecretValues,
+} from '../src/experiment/worker-secrets';
 import { describeFetchError } from './probes/http';
 
 export interface Notification {
@@ -31,6 +36,8 @@ export async function sendNotification(input: {
   const url = fillInSecrets(webhook.url, `webhook ${index + 1}`);
   // The host as written: a secret filled into it must not reach the journal through an error.
   const where = `webhook ${index + 1} (${webhookHost(webhook.url)})`;
+  const refused = refusedUrl(url);
+  if (refused) throw new Error(`${where}: its URL${filledIn(webhook.url)} ${refused}`);
   const body =
     webhook.format === 'slack'
       ? {
@@ -53,6 +60,22 @@ export async function sendNotification(input: {
   }
   if (!response.ok) throw new Error(`${where}: answered ${response.status}`);
   return { status: response.status };
+}
+
+/**
+ * Why fetch would refuse the URL once its secrets are in, said here so that no parser's message,
+ * which quotes the URL as it parsed it, reaches the journal.
+ */
+function refusedUrl(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'is not an http:// or https:// URL';
+  if (parsed.username || parsed.password) return 'holds a user:password@, which is not sent';
+  return null;
 }
 
 /** Where a webhook is, without its path and query (which is where secrets live). */

@@ -2,7 +2,7 @@
 
 import { formatDuration } from '../../src/experiment/duration';
 import type { HttpRequestPlan } from '../../src/experiment/plan';
-import { fillInSecrets, withoutSecretValues } from '../../src/experiment/worker-secrets';
+import { filledIn, fillInSecrets, withoutSecretValues } from '../../src/experiment/worker-secrets';
 import type { Sample } from './samples';
 
 export async function sampleHttp(
@@ -53,14 +53,31 @@ export async function sampleHttp(
   }
 }
 
-/** Header values with their `${GAMEDAY_SECRET_*}` filled in, here on the worker. */
+/**
+ * Header values with their `${GAMEDAY_SECRET_*}` filled in, here on the worker, and checked before
+ * fetch sees them: fetch's own refusal quotes the value, or a character's position and code.
+ */
 export function resolveHeaders(
   headers: Record<string, string> | undefined,
 ): Record<string, string> | undefined {
   if (!headers) return undefined;
   return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, fillInSecrets(value, `header ${name}`)]),
+    Object.entries(headers).map(([name, value]) => {
+      const filled = fillInSecrets(value, `header ${name}`);
+      if (!isHeaderValue(filled))
+        throw new Error(
+          `header ${name}${filledIn(value)} is not a valid HTTP header value: ` +
+            'it may hold only Latin-1 characters, and no line break or NUL',
+        );
+      return [name, filled];
+    }),
   );
+}
+
+/** What the Fetch standard accepts as a header value: a byte string without CR, LF or NUL. */
+function isHeaderValue(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: exactly those are refused
+  return !/[^\u0000-\u00ff]|[\r\n\u0000]/.test(value);
 }
 
 /** A network error in words an SRE reads at a glance: 'connection refused', not 'fetch failed'. */

@@ -7,9 +7,13 @@ export const EXIT = {
   aborted: 2,
   rollbackFailed: 3,
   notStarted: 4,
+  /** Temporal went away during the run: how it ends is unknown here; what may be injected is printed. */
+  lost: 5,
   invalidInput: 64,
   unavailable: 69,
   internal: 70,
+  /** An output file or directory could not be written (sysexits CANTCREAT). */
+  cannotCreate: 73,
   locked: 75,
   interrupted: 130,
 } as const;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { isBuildName } from '../lab/builds';
 import { DEFAULT_LAB_HOME, LabError, labDown, labEnv, labStatus, labUp, readLab } from '../lab/lab';
 import { CliError, EXIT } from './exit-codes';
+import { checkWritableDirectory } from './output';
 
 export function registerLab(program: Command): void {
   const lab = program
@@ -21,6 +22,7 @@ export function registerLab(program: Command): void {
       const size = Number(options.size);
       if (!Number.isInteger(size) || size < 1 || size > 20)
         throw new CliError('--size: a whole number from 1 to 20', EXIT.invalidInput);
+      await checkWritableDirectory(options.home);
       try {
         const info = await labUp({ home: options.home, build: options.build, size });
         console.log(`lab up: ${info.build} build, ${info.size} orders instances (log: ${info.home}/lab.log)`);

@@ -4,8 +4,10 @@
  * that says what to do.
  */
 import { Command, CommanderError, Help } from 'commander';
+import { EmbeddedServerError } from '../temporal/embedded-error';
 import { nameOf, SUBCOMMANDS, subcommandOf } from './commands';
 import { CliError, EXIT } from './exit-codes';
+import { fsReason, isFsError } from './output';
 
 const program = new Command('gameday')
   .description('Durable chaos-engineering game days: steady state, faults, guardrails, guaranteed rollback.')
@@ -61,9 +63,14 @@ async function explain(error: unknown): Promise<number> {
     console.error(`gameday: ${error.message}`);
     return EXIT.invalidInput;
   }
-  if (error instanceof TemporalUnavailable) {
+  if (error instanceof TemporalUnavailable || error instanceof EmbeddedServerError) {
     console.error(`gameday: ${error.message}`);
     return EXIT.unavailable;
+  }
+  if (isFsError(error)) {
+    // A file-system error no command anticipated: still one line that names the path.
+    console.error(`gameday: ${error.path ? `${error.path}: ` : ''}${fsReason(error)}`);
+    return EXIT.cannotCreate;
   }
   console.error('gameday: unexpected error:', error);
   return EXIT.internal;

@@ -1,13 +1,14 @@
 /** `gameday report`: re-render a journal in any format, or many journals of one experiment as a trend. */
 
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { Journal } from '../report/journal';
 import { renderTrend } from '../report/trend';
 import { REPORT_FILES, REPORT_FORMATS, type ReportFormat, renderReport } from '../report/write';
 import { CliError, EXIT } from './exit-codes';
+import { fsReason, writeOutput, writeStdout } from './output';
 
 interface ReportOptions {
   format: string;
@@ -46,8 +47,8 @@ export function registerReport(program: Command): void {
         const htmlPath = existsSync(html) ? relative(process.cwd(), html) : undefined;
         text = renderReport(await readJournal(file), options.format as ReportFormat, { htmlPath });
       }
-      if (options.out) await writeFile(options.out, text);
-      else process.stdout.write(text);
+      if (options.out) await writeOutput(options.out, text);
+      else await writeStdout(text);
     });
 }
 
@@ -56,7 +57,7 @@ async function readJournal(file: string): Promise<Journal> {
   try {
     data = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new CliError(`${file}: cannot read a journal: ${(error as Error).message}`, EXIT.invalidInput);
+    throw new CliError(`${file}: cannot read a journal: ${fsReason(error, file)}`, EXIT.invalidInput);
   }
   const parsed = Journal.safeParse(data);
   if (!parsed.success) {
@@ -76,7 +77,7 @@ async function trendJournals(dir: string, experiment: string | undefined): Promi
       (path) => path.split(/[\\/]/).at(-1) === 'journal.json',
     );
   } catch (error) {
-    throw new CliError(`--trend ${dir}: ${(error as Error).message}`, EXIT.invalidInput);
+    throw new CliError(`--trend ${dir}: ${fsReason(error, dir)}`, EXIT.invalidInput);
   }
   // One unreadable night must not hide all the others: skip it, and say so.
   const read = await Promise.all(

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { crossFieldIssues, pathText, type RawIssue } from './checks';
 import { resolveEnvReferences } from './env-references';
 import { Experiment } from './schema';
+import { aliasIssue, type LimitIssue, MAX_EXPANDED_VALUES, tooDeep } from './yaml-limits';
 
 export interface ExperimentIssue {
   file: string;
@@ -43,8 +44,14 @@ export async function loadExperiment(file: string): Promise<LoadedExperiment> {
   try {
     source = await readFile(file, 'utf8');
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    const reasons: Record<string, string> = {
+      ENOENT: 'no such file',
+      EISDIR: 'it is a directory',
+      EACCES: 'permission denied',
+      ENOTDIR: 'a part of the path is not a directory',
+    };
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const reason = reasons[code] ?? (error as Error).message;
     throw new ExperimentError([
       { file, line: 1, col: 1, path: '', message: `cannot read the file: ${reason}` },
     ]);
@@ -62,8 +69,20 @@ export function parseExperiment(
   env: Record<string, string | undefined> = process.env,
 ): Experiment {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number) => lineCounter.linePos(offset);
+  const refuse = ({ offset, path = [], message }: LimitIssue) => {
+    const { line, col } = at(offset);
+    return new ExperimentError([{ file, line, col, path: pathText(path), message }]);
+  };
+  // Before the document is composed: composing a very deep one exhausts the stack.
+  const deep = tooDeep(source);
+  if (deep) {
+    lineCounter.addNewLine(0);
+    for (let newline = source.indexOf('\n'); newline >= 0; newline = source.indexOf('\n', newline + 1))
+      lineCounter.addNewLine(newline + 1);
+    throw refuse(deep);
+  }
+  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false });
 
   if (doc.errors.length > 0) {
     throw new ExperimentError(
@@ -74,7 +93,16 @@ export function parseExperiment(
     );
   }
 
-  const resolved = resolveEnvReferences(doc.toJS(), env);
+  const aliases = aliasIssue(doc);
+  if (aliases) throw refuse(aliases);
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_EXPANDED_VALUES });
+  } catch (error) {
+    // The checks above should have caught it; whatever yaml still refuses is refused here too.
+    throw refuse({ offset: 0, message: (error as Error).message });
+  }
+  const resolved = resolveEnvReferences(js, env);
   const data = resolved.data;
   const located = (path: (string | number)[], message: string, key?: string): ExperimentIssue => {
     const offset = locate(doc.contents, path, key);

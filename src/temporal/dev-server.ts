@@ -25,8 +25,8 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
 }
 
-export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const address = `127.0.0.1:${options.port}`;
+/** The `temporal server start-dev` arguments for these options (creating the database's directory). */
+export function devServerArgs(options: DevServerOptions): string[] {
   const args = [
     'server',
     'start-dev',
@@ -43,6 +43,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
+  return args;
+}
+
+/** A dev server as a child of this process (the suite's, the lab's); `--local` runs use embedded.ts. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const address = `127.0.0.1:${options.port}`;
+  const args = devServerArgs(options);
   const child = spawn(toolBinary('temporal'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -1,6 +1,17 @@
 /** `gameday validate`, `schema` and `plan` as a user runs them: exit codes and located errors. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { experimentFor, gameday, proxyState, startTarget, writeExperiment } from '../helpers';
+import {
+  cliEnv,
+  experimentFor,
+  gameday,
+  proxyState,
+  scratchDir,
+  startTarget,
+  uniqueName,
+  writeExperiment,
+} from '../helpers';
 
 const invalid = (name: string) => `test/fixtures/invalid/${name}`;
 
@@ -79,6 +90,58 @@ describe('gameday validate', () => {
     const { code, stderr } = await gameday(['run', '--frobnicate', 'x.yaml']).done;
     expect(code).toBe(64);
     expect(stderr).toContain("unknown option '--frobnicate'");
+  });
+});
+
+describe('YAML aliases and nesting that would exhaust the loader', () => {
+  const refusals = [
+    'test/fixtures/invalid/alias-unknown.yaml:5:17  tags[1]  alias *nope refers to no anchor before it (&nope must come first)',
+    'test/fixtures/invalid/alias-later.yaml:5:17  tags[1]  alias *probe refers to no anchor before it (&probe must come first)',
+    'test/fixtures/invalid/billion-laughs.yaml:8:8  f[0]  aliases expand this file to more than 100000 values (aliases of aliases, a "billion laughs"?)',
+  ];
+
+  it('validate refuses each with file:line:col and exit 64, and goes on to the next file', async () => {
+    const { code, stdout, stderr } = await gameday([
+      'validate',
+      invalid('alias-unknown.yaml'),
+      invalid('alias-later.yaml'),
+      invalid('billion-laughs.yaml'),
+      'experiments/examples/checkout-latency.yaml',
+    ]).done;
+    expect(stderr.trim().split('\n')).toEqual(refusals);
+    expect(stdout).toContain('experiments/examples/checkout-latency.yaml: ok');
+    expect(code).toBe(64);
+  });
+
+  it('plan and run refuse them the same way, before anything runs', async () => {
+    const files = ['alias-unknown.yaml', 'alias-later.yaml', 'billion-laughs.yaml'];
+    const runs = files.flatMap((name, index) =>
+      ['plan', 'run'].map(async (command) => {
+        const { code, stderr } = await gameday([command, invalid(name)], cliEnv(uniqueName('q'))).done;
+        return { what: `${command} ${name}`, code, stderr: stderr.trim(), expected: refusals[index] };
+      }),
+    );
+    for (const { what, code, stderr, expected } of await Promise.all(runs)) {
+      expect(stderr, what).toBe(expected);
+      expect(code, what).toBe(64);
+    }
+  });
+
+  it('refuses a file nested 1,500 levels deep with one message, once', async () => {
+    const dir = await scratchDir('deep');
+    const flow = join(dir, 'flow.yaml');
+    await writeFile(flow, `version: 1\ntags: ${'['.repeat(1500)}${']'.repeat(1500)}\n`);
+    const block = join(dir, 'block.yaml');
+    await writeFile(block, Array.from({ length: 1500 }, (_, depth) => `${' '.repeat(depth)}k:\n`).join(''));
+    const json = join(dir, 'deep.json');
+    await writeFile(json, `{"version": 1, "x": ${'{"a": '.repeat(1500)}1${'}'.repeat(1500)}}`);
+    const { code, stderr } = await gameday(['validate', flow, block, json]).done;
+    expect(stderr.trim().split('\n')).toEqual([
+      `${flow}:2:70  (file)  nested more than 64 levels deep; an experiment file needs far fewer`,
+      `${block}:65:65  (file)  nested more than 64 levels deep; an experiment file needs far fewer`,
+      `${json}:1:399  (file)  nested more than 64 levels deep; an experiment file needs far fewer`,
+    ]);
+    expect(code).toBe(64);
   });
 });
 

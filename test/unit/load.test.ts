@@ -121,3 +121,27 @@ describe('environment references', () => {
     }
   });
 });
+
+describe('YAML aliases and nesting', () => {
+  const phases = 'phases:\n  - { name: p, duration: 1s }\n';
+
+  it('accepts aliases to anchors set before them', () => {
+    const source = `${base}${phases}tags: [&net network, *net]\n`;
+    expect(parseExperiment(source, 'e.yaml').tags).toEqual(['network', 'network']);
+  });
+
+  it('refuses an alias to a value that contains it, which would be endless data', () => {
+    expect(problems(`${base}${phases}tags: &t [network, *t]\n`)).toEqual([
+      'e.yaml:10:20  tags[1]  alias *t refers to a value that contains it',
+    ]);
+  });
+
+  it('holds nesting to 64 levels, and says where it goes deeper', () => {
+    const nested = (levels: number) => `${base}${phases}tags: ${'['.repeat(levels)}${']'.repeat(levels)}\n`;
+    // The document is one level; 63 lists inside it are legal YAML, and only the schema refuses them.
+    expect(problems(nested(63))[0]).toBe('e.yaml:10:8  tags[0]  expected string, got a list');
+    expect(problems(nested(64))).toEqual([
+      'e.yaml:10:70  (file)  nested more than 64 levels deep; an experiment file needs far fewer',
+    ]);
+  });
+});
