@@ -102,10 +102,35 @@ export function choose(candidates: string[], selection: string, seed: string): s
 const rank = (seed: string, id: string) => createHash('sha256').update(`${seed}/${id}`).digest('hex');
 
 /**
- * Acts on the chosen instances. On its first attempt it looks again at their states: one that
- * someone else stopped or replaced since the run was prepared is left alone, and the handle says
- * so, so the revert will not start what this run did not stop. Later attempts (after a crash)
- * keep the states recorded before: by then the stopped ones may be ours.
+ * The chosen instances as they are now, each that can no longer be acted on followed by a
+ * replacement from the instances matched (and locked) at prepare: as many are acted on as were
+ * chosen, when enough are left.
+ */
+async function chooseAgain(
+  handle: Ec2Handle,
+  chosen: NonNullable<Ec2Handle['instances']>,
+): Promise<NonNullable<Ec2Handle['instances']>> {
+  const ids = chosen.map((i) => i.id);
+  const matched = handle.matched ?? ids;
+  const now = await currentStates(handle, [...new Set([...ids, ...matched])]);
+  const stateOf = (id: string) => now.get(id)?.state ?? 'gone';
+  const actionable = (id: string) => CANDIDATE_STATES[handle.action].includes(stateOf(id));
+  const lost = ids.filter((id) => !actionable(id)).length;
+  const spare = choose(
+    matched.filter((id) => !ids.includes(id) && actionable(id)),
+    'ALL',
+    handle.seed,
+  ).slice(0, lost);
+  return [...ids, ...spare].map((id) => ({ id, priorState: stateOf(id) }));
+}
+
+/**
+ * Acts on the chosen instances. On its first attempt it looks again at the states of every
+ * instance the selector matched when the run was prepared (all of them are locked): a chosen one
+ * that someone else stopped or replaced since then is left alone, and the handle says so, so the
+ * revert will not start what this run did not stop; in its place the next one in the run's order
+ * that can still be acted on is chosen, as FIS resolves its targets when an action starts. Later
+ * attempts (after a crash) keep the states recorded before: by then the stopped ones may be ours.
  */
 export async function injectEc2(
   handle: Ec2Handle,
@@ -113,13 +138,7 @@ export async function injectEc2(
   firstAttempt: boolean,
 ): Promise<Ec2Handle> {
   let instances = requireResolved(handle);
-  if (firstAttempt) {
-    const now = await currentStates(
-      handle,
-      instances.map((i) => i.id),
-    );
-    instances = instances.map((i) => ({ id: i.id, priorState: now.get(i.id)?.state ?? 'gone' }));
-  }
+  if (firstAttempt) instances = await chooseAgain(handle, instances);
   const ids = instances
     .filter((i) => CANDIDATE_STATES[handle.action].includes(i.priorState))
     .map((i) => i.id);

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentInput } from '../../src/experiment/schema';
 import type { Ec2Handle } from '../../src/report/journal';
+import { statusQuery } from '../../workflows/messages';
 import {
   awsErrorProxy,
   awsSettings,
@@ -244,6 +245,49 @@ describe('the awsEc2 fault, when AWS does not cooperate', () => {
     expect(record?.status).toBe('reverted');
     expect(record?.revertNote).toContain(`instances ${replaced} were terminated while stopped`);
     expect(result.journal.events.map((e) => e.type)).toContain('fault.revert-note');
+  });
+});
+
+describe('the awsEc2 fault, when its targets change before its phase', () => {
+  it('stops another matched instance in place of a chosen one terminated since the run was prepared', async () => {
+    const { EC2Client, TerminateInstancesCommand } = await import('@aws-sdk/client-ec2');
+    const { choose } = await import('../../activities/faults/aws-ec2');
+    const fleet = uniqueName('fleet');
+    const ids = await launchInstances(4, { app: fleet });
+    const experiment = stopExperiment(fleet, 4, { recovery: { within: '10s' } });
+    const stopOne = experiment.phases[0];
+    if (!stopOne) throw new Error('no phase');
+    experiment.phases = [
+      { name: 'before', duration: '4s' },
+      {
+        ...stopOne,
+        faults: [
+          { name: 'stop-one', awsEc2: { action: 'stop', tags: { app: fleet }, selection: 'COUNT(1)' } },
+        ],
+        expect: [],
+      },
+    ];
+    const { handle, runId } = await startExperiment(client, experiment, taskQueue);
+    // An Auto Scaling group scaling in terminates the very instance the run chose, mid-run.
+    const [doomed] = choose(ids, 'COUNT(1)', `${runId}/stop-one`);
+    await waitFor(async () => ((await handle.query(statusQuery)).phase?.name === 'before' ? true : null), {
+      what: 'the first phase',
+    });
+    await new EC2Client({ region: REGION, endpoint: motoUrl() }).send(
+      new TerminateInstancesCommand({ InstanceIds: [doomed ?? ''] }),
+    );
+    const observer = observeInstances(ids);
+    const result = await finished(handle);
+    const seen = await observer.stop();
+
+    const record = result.journal.faults[0];
+    if (record?.handle.provider !== 'awsEc2') throw new Error('expected an EC2 fault');
+    const acted = record.handle.awsEc2.instances?.filter((i) => i.priorState === 'running').map((i) => i.id);
+    expect(acted?.length).toBe(1);
+    const [replacement] = acted ?? [];
+    expect(replacement).not.toBe(doomed);
+    expect(seen.some((s) => s.states[replacement ?? ''] === 'stopped')).toBe(true);
+    expect((await instanceStates(ids))[replacement ?? '']).toBe('running');
   });
 });
 
