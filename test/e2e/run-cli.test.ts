@@ -223,16 +223,18 @@ describe('gameday run when Toxiproxy goes away during rollback', () => {
 
     await own.server.stop();
     expect((await gameday(['abort', runId, '--reason', 'test'], env).done).code).toBe(0);
+    // Temporal retries a revert once by itself before the workflow's own loop sees the failure,
+    // so the activity's line says "unreachable" before the fault's line does: wait for the fault's.
+    const faultRetrying =
+      /svc-fault: reverting \(attempt \d+, last error: toxiproxy at http:\/\/127\.0\.0\.1:\d+ is unreachable/;
     const status = await waitFor(
       async () => {
         const { stdout } = await gameday(['status', runId], env).done;
-        return stdout.includes('is unreachable') ? stdout : null;
+        return faultRetrying.test(stdout) ? stdout : null;
       },
-      { what: 'status to report the unreachable server', intervalMs: 200 },
+      { what: "status to say the fault's revert is retrying against the unreachable server", intervalMs: 200 },
     );
-    expect(status).toMatch(
-      /svc-fault: reverting \(attempt \d+, last error: toxiproxy at http:\/\/127\.0\.0\.1:\d+ is unreachable/,
-    );
+    expect(status).toMatch(faultRetrying);
 
     const restarted = await startToxiproxy(own.port);
     onTestFinished(() => restarted.stop());
