@@ -17,14 +17,14 @@ import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT, toolBinary } from '../tools';
 import { DEFAULT_ADDRESS, type TemporalTarget, temporalTarget } from './connection';
 import { devServerArgs, isServing } from './dev-server';
 import { EmbeddedServerError } from './embedded-error';
 import { ANOTHER_KEEPER, type KeeperConfig } from './server-keeper';
 
-const KEEPER = fileURLToPath(new URL('./server-keeper.ts', import.meta.url));
+// From the project root, not from this module: the compiled CLI runs from dist/<build>/.
+const KEEPER = join(PROJECT_ROOT, 'src/temporal/server-keeper.ts');
 const START_TIMEOUT_MS = 60_000;
 const LOG_ROTATE_BYTES = 1024 * 1024;
 
