@@ -82,10 +82,10 @@ describe('a worker killed with SIGKILL mid-phase', () => {
     second.child.kill('SIGTERM');
     await second.done;
 
-    // The seconds no worker watched are a gap: a guardrail that saw so little of its phase is not
-    // held, so the run is deviated for that alone, never for what it measured.
-    expect(stdout).toContain('DEVIATED too few samples to hold: guardrail svc-up in slow saw');
-    expect(code).toBe(1);
+    // The ~3s nobody watched are a gap in a 30s phase: the guardrail still saw most of it, so the
+    // run passes (a check that saw under 80% is not held: test/e2e/temporal-restart.test.ts).
+    expect(stdout).toContain('PASSED');
+    expect(code).toBe(0);
     expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
     const journal: Journal = JSON.parse(await readFile(join(out, runId, 'journal.json'), 'utf8'));
     expect(journal.faults[0]).toMatchObject({ status: 'reverted', alreadyGone: false });

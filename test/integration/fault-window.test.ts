@@ -77,7 +77,10 @@ describe('the window of a fault in the journal', () => {
     // The revert spent 1.5s reaching the server; the journal says when the toxic was gone.
     expect(fault?.revertedAt).toBeGreaterThanOrEqual(lastSeen);
     expect(Math.abs((fault?.revertedAt ?? 0) - firstGone)).toBeLessThan(500);
-    expect(fault?.injectedAt).toBeGreaterThanOrEqual((withToxic[0]?.at ?? 0) - 50);
+    // A look's time is when its request left: the toxic appeared after the last look without it.
+    const firstSeen = withToxic[0]?.at ?? 0;
+    const lastNotYet = seen.filter((s) => s.at < firstSeen).at(-1)?.at ?? 0;
+    expect(fault?.injectedAt).toBeGreaterThanOrEqual(lastNotYet);
 
     // Recovery runs from the moment the last fault was gone to the first sample of the check that held.
     const after = result.journal.steadyStateAfter;
