@@ -20,7 +20,7 @@ import type {
 } from '../src/report/journal';
 import { experimentState } from './faults/aws-fis';
 import { BEAT_EVERY_MS, leaveDeadWorkerBehind } from './liveness';
-import { startSampler } from './probes/sampler';
+import { type Lateness, startSampler } from './probes/sampler';
 import { bucketWidth, checkTolerance, findBreach, type Sample } from './probes/samples';
 import {
   factsOf,
@@ -97,6 +97,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     })),
   };
 
+  let lateness: Lateness[] = [];
   const outcome = await new Promise<WatchResult['breach']>((resolve, reject) => {
     const samplers = [
       ...input.guardrails.map((guardrail) =>
@@ -135,6 +136,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
 
     function finish(settle: () => void) {
       for (const sampler of samplers) sampler.stop();
+      lateness = samplers.map((sampler) => sampler.lateness());
       fisWatch.stop();
       clearInterval(heartbeat);
       clearTimeout(phaseEnd);
@@ -150,20 +152,25 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     everyMs,
     tailMs: timeoutOf(probe),
   });
-  const guardrails: ProbeSummary[] = input.guardrails.map((guardrail) =>
-    summarizeSeries(
+  const guardrails: ProbeSummary[] = input.guardrails.map((guardrail, i) => ({
+    ...summarizeSeries(
       identityOf(guardrail.probe, guardrail.name),
       progress.guardrails[guardrail.name] as SeriesState,
       window(guardrail.probe, guardrail.everyMs),
     ),
-  );
+    ...(lateness[i] ? { lateMs: lateness[i] } : {}),
+  }));
   const expectations: HypothesisCheck[] = input.expectations.map((expectation, i) => {
     const series = progress.expectations[i] as SeriesState;
-    const summary = summarizeSeries(
-      identityOf(expectation.probe),
-      series,
-      window(expectation.probe, expectation.everyMs),
-    );
+    const late = lateness[input.guardrails.length + i];
+    const summary = {
+      ...summarizeSeries(
+        identityOf(expectation.probe),
+        series,
+        window(expectation.probe, expectation.everyMs),
+      ),
+      ...(late ? { lateMs: late } : {}),
+    };
     const checks = checkTolerance(summary, factsOf(series), expectation.tolerance);
     return { probe: expectation.probe.name, ok: checks.every((c) => c.ok), checks, summary };
   });

@@ -4,6 +4,7 @@
  * notice an outage later the worse the outage is.
  */
 import { setMaxListeners } from 'node:events';
+import { createHistogram } from 'node:perf_hooks';
 import type { ProbePlan } from '../../src/experiment/plan';
 import type { SamplingWindow } from './gaps';
 import { takeSample } from './index';
@@ -15,6 +16,14 @@ const MAX_IN_FLIGHT = 32;
 
 export interface Sampler {
   stop(): void;
+  /** How late samples started against their schedule: a worker too busy to keep time. */
+  lateness(): Lateness;
+}
+
+export interface Lateness {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 export function startSampler(
@@ -26,6 +35,7 @@ export function startSampler(
   const controller = new AbortController();
   setMaxListeners(MAX_IN_FLIGHT + 8, controller.signal);
   const startedAt = Date.now();
+  const late = lateRecorder(performance.now(), everyMs);
   let fired = 0;
   let settled = 0;
   let inFlight = 0;
@@ -40,6 +50,7 @@ export function startSampler(
 
   const fire = () => {
     if (controller.signal.aborted) return;
+    late.fired(fired);
     fired++;
     if (inFlight < MAX_IN_FLIGHT) {
       inFlight++;
@@ -60,6 +71,22 @@ export function startSampler(
     stop() {
       clearTimeout(timer);
       controller.abort();
+    },
+    lateness: late.figures,
+  };
+}
+
+/** Lateness of each sample against `start + k × every`, in an HDR histogram of microseconds. */
+function lateRecorder(start: number, everyMs: number) {
+  const histogram = createHistogram();
+  const ms = (us: number) => Math.round(us / 100) / 10;
+  return {
+    fired(k: number) {
+      histogram.record(Math.max(1, Math.round((performance.now() - start - k * everyMs) * 1_000)));
+    },
+    figures(): Lateness {
+      if (histogram.count === 0) return { p50: 0, p99: 0, max: 0 };
+      return { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) };
     },
   };
 }
