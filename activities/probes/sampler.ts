@@ -8,6 +8,7 @@ import { createHistogram } from 'node:perf_hooks';
 import type { ProbePlan } from '../../src/experiment/plan';
 import type { SamplingWindow } from './gaps';
 import { takeSample } from './index';
+import { type DueSample, sampleClock } from './sample-clock';
 import { bucketWidth, type Sample } from './samples';
 import { newSeries, record, type SeriesState } from './series';
 
@@ -34,12 +35,12 @@ export function startSampler(
 ): Sampler {
   const controller = new AbortController();
   setMaxListeners(MAX_IN_FLIGHT + 8, controller.signal);
-  const startedAt = Date.now();
-  const late = lateRecorder(performance.now(), everyMs);
+  const startedAt = performance.now();
+  const late = lateRecorder(startedAt, everyMs);
   let fired = 0;
   let settled = 0;
   let inFlight = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let next: DueSample | undefined;
 
   const settle = (sample?: Sample) => {
     settled++;
@@ -62,14 +63,14 @@ export function startSampler(
       settle(); // skipped: the target still has MAX_IN_FLIGHT requests open
     }
     if (options.count === undefined || fired < options.count) {
-      timer = setTimeout(fire, Math.max(0, startedAt + fired * everyMs - Date.now()));
+      next = sampleClock.at(startedAt + fired * everyMs, fire);
     }
   };
   fire();
 
   return {
     stop() {
-      clearTimeout(timer);
+      sampleClock.cancel(next);
       controller.abort();
     },
     lateness: late.figures,

@@ -1,0 +1,54 @@
+/**
+ * The samplers' shared clock and what they record of its lateness. The probe asks a loopback port
+ * nothing listens on: each sample fails at once (connection refused), so no server is needed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { sampleClock } from '../../activities/probes/sample-clock';
+import { type Sampler, startSampler } from '../../activities/probes/sampler';
+import type { ProbePlan } from '../../src/experiment/plan';
+import { freePort } from '../../src/lab/ports';
+
+const probeAt = async (): Promise<ProbePlan> => ({
+  name: 'nothing-listens',
+  http: { url: `http://127.0.0.1:${await freePort()}/`, method: 'GET', timeoutMs: 1_000 },
+  okStatus: null,
+  okRange: {},
+  sample: { everyMs: 50, count: 1 },
+  tolerance: {},
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let samplers: Sampler[] = [];
+afterEach(() => {
+  for (const sampler of samplers) sampler.stop();
+  samplers = [];
+});
+
+describe('the samplers of a worker', () => {
+  it('record how late samples started when the event loop was blocked', async () => {
+    const sampler = startSampler(await probeAt(), 20, () => {});
+    samplers = [sampler];
+    await sleep(50);
+    const blockedUntil = performance.now() + 200;
+    while (performance.now() < blockedUntil) {
+      // a worker too busy to keep time
+    }
+    await sleep(60);
+    const late = sampler.lateness();
+    expect(late.max).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('the sample clock', () => {
+  it('fires in time order and never fires what was cancelled', async () => {
+    const fired: string[] = [];
+    const now = performance.now();
+    sampleClock.at(now + 30, () => fired.push('third'));
+    sampleClock.at(now + 10, () => fired.push('first'));
+    const cancelled = sampleClock.at(now + 15, () => fired.push('cancelled'));
+    sampleClock.at(now + 20, () => fired.push('second'));
+    sampleClock.cancel(cancelled);
+    await sleep(60);
+    expect(fired).toEqual(['first', 'second', 'third']);
+  });
+});
