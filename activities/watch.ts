@@ -63,10 +63,13 @@ const HEARTBEAT_EVERY_MS = BEAT_EVERY_MS;
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 const FIS_POLL_MS = 1_000;
 /**
- * Samples carried in a heartbeat, over all probes: about 600 KB of JSON, well under Temporal's
- * 2 MB limit on heartbeat details. A resumed watch sees older samples thinned out.
+ * Samples carried in a heartbeat, over all probes: about 75 KB of JSON at most. Every heartbeat
+ * (4 a second per run) serializes them and the server stores them, so this, not the phase's
+ * length, bounds what a long phase costs per run (at 8,000, a phase of a few minutes made the
+ * heartbeat a worker's largest cost: docs/scaling.md). Counts, coverage and gaps survive a resume
+ * exactly whatever the budget; a resumed watch's percentiles see older samples thinned out.
  */
-const HEARTBEAT_SAMPLE_BUDGET = 8_000;
+const HEARTBEAT_SAMPLE_BUDGET = 1_000;
 /**
  * Samples a watch keeps in memory, over all probes (about 15 MB): past that each probe keeps an
  * evenly spread subset for its percentiles, while its counts, coverage and gaps stay exact.
