@@ -19,7 +19,7 @@ class SampleClock {
   private readonly heap: DueSample[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
-  /** While due samples fire: what they schedule is picked up by the one re-arm after them. */
+  /** While due samples fire: what they schedule waits for the one re-arm after them. */
   private ticking = false;
 
   at(at: number, fire: () => void): DueSample {
@@ -50,11 +50,13 @@ class SampleClock {
     this.timerAt = Number.POSITIVE_INFINITY;
     this.ticking = true;
     try {
+      // What is due now, taken out before any of it fires: a sampler behind its schedule then
+      // catches up one sample per turn, with I/O (heartbeats, responses) in between, not all its
+      // missed samples in one long synchronous burst that would put it further behind.
       const now = performance.now();
-      while (this.heap[0] && (this.heap[0] as DueSample).at <= now + SAME_TURN_MS) {
-        const due = this.pop();
-        if (!due.cancelled) due.fire();
-      }
+      const due: DueSample[] = [];
+      while (this.heap[0] && (this.heap[0] as DueSample).at <= now + SAME_TURN_MS) due.push(this.pop());
+      for (const sample of due) if (!sample.cancelled) sample.fire();
     } finally {
       this.ticking = false;
       this.arm();
