@@ -38,6 +38,21 @@ describe('the samplers of a worker', () => {
     // The next sample, whenever a busy machine lets it fire, is the one that was held up.
     await vi.waitFor(() => expect(sampler.lateness().max).toBeGreaterThanOrEqual(150), patience);
   });
+  it('skip the samples a watch missed while blocked, rather than firing them all late', async () => {
+    let samples = 0;
+    const startedAt = performance.now();
+    samplers = [startSampler(await probeAt(), 20, () => samples++)];
+    await sleep(50);
+    const blockedUntil = performance.now() + 300;
+    while (performance.now() < blockedUntil) {
+      // a worker too busy to keep time: 15 samples of this probe were due meanwhile
+    }
+    const after = samples;
+    await vi.waitFor(() => expect(samples).toBeGreaterThanOrEqual(after + 15), patience);
+    const planned = (performance.now() - startedAt) / 20;
+    // Fired late, the 15 missed samples would be there too.
+    expect(samples).toBeLessThan(planned - 10);
+  });
 });
 
 describe('the sample clock', () => {
