@@ -63,7 +63,7 @@ const HEARTBEAT_EVERY_MS = BEAT_EVERY_MS;
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 const FIS_POLL_MS = 1_000;
 /**
- * Samples carried in a heartbeat, over all probes: about 75 KB of JSON at most. Every heartbeat
+ * Samples carried in a heartbeat, over all probes: under 100 KB of JSON. Every heartbeat
  * (4 a second per run) serializes them and the server stores them, so this, not the phase's
  * length, bounds what a long phase costs per run (at 8,000, a phase of a few minutes made the
  * heartbeat a worker's largest cost: docs/scaling.md). Counts, coverage and gaps survive a resume
