@@ -20,7 +20,7 @@ import type {
 } from '../src/report/journal';
 import { experimentState } from './faults/aws-fis';
 import { BEAT_EVERY_MS, leaveDeadWorkerBehind } from './liveness';
-import { startSampler } from './probes/sampler';
+import { type Lateness, startSampler } from './probes/sampler';
 import { bucketWidth, checkTolerance, findBreach, type Sample } from './probes/samples';
 import {
   factsOf,
@@ -63,10 +63,13 @@ const HEARTBEAT_EVERY_MS = BEAT_EVERY_MS;
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 const FIS_POLL_MS = 1_000;
 /**
- * Samples carried in a heartbeat, over all probes: about 600 KB of JSON, well under Temporal's
- * 2 MB limit on heartbeat details. A resumed watch sees older samples thinned out.
+ * Samples carried in a heartbeat, over all probes: under 100 KB of JSON. Every heartbeat
+ * (4 a second per run) serializes them and the server stores them, so this, not the phase's
+ * length, bounds what a long phase costs per run (at 8,000, a phase of a few minutes made the
+ * heartbeat a worker's largest cost: docs/scaling.md). Counts, coverage and gaps survive a resume
+ * exactly whatever the budget; a resumed watch's percentiles see older samples thinned out.
  */
-const HEARTBEAT_SAMPLE_BUDGET = 8_000;
+const HEARTBEAT_SAMPLE_BUDGET = 1_000;
 /**
  * Samples a watch keeps in memory, over all probes (about 15 MB): past that each probe keeps an
  * evenly spread subset for its percentiles, while its counts, coverage and gaps stay exact.
@@ -97,6 +100,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     })),
   };
 
+  let lateness: Lateness[] = [];
   const outcome = await new Promise<WatchResult['breach']>((resolve, reject) => {
     const samplers = [
       ...input.guardrails.map((guardrail) =>
@@ -135,6 +139,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
 
     function finish(settle: () => void) {
       for (const sampler of samplers) sampler.stop();
+      lateness = samplers.map((sampler) => sampler.lateness());
       fisWatch.stop();
       clearInterval(heartbeat);
       clearTimeout(phaseEnd);
@@ -150,20 +155,25 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     everyMs,
     tailMs: timeoutOf(probe),
   });
-  const guardrails: ProbeSummary[] = input.guardrails.map((guardrail) =>
-    summarizeSeries(
+  const guardrails: ProbeSummary[] = input.guardrails.map((guardrail, i) => ({
+    ...summarizeSeries(
       identityOf(guardrail.probe, guardrail.name),
       progress.guardrails[guardrail.name] as SeriesState,
       window(guardrail.probe, guardrail.everyMs),
     ),
-  );
+    ...(lateness[i] ? { lateMs: lateness[i] } : {}),
+  }));
   const expectations: HypothesisCheck[] = input.expectations.map((expectation, i) => {
     const series = progress.expectations[i] as SeriesState;
-    const summary = summarizeSeries(
-      identityOf(expectation.probe),
-      series,
-      window(expectation.probe, expectation.everyMs),
-    );
+    const late = lateness[input.guardrails.length + i];
+    const summary = {
+      ...summarizeSeries(
+        identityOf(expectation.probe),
+        series,
+        window(expectation.probe, expectation.everyMs),
+      ),
+      ...(late ? { lateMs: late } : {}),
+    };
     const checks = checkTolerance(summary, factsOf(series), expectation.tolerance);
     return { probe: expectation.probe.name, ok: checks.every((c) => c.ok), checks, summary };
   });

@@ -4,9 +4,11 @@
  * notice an outage later the worse the outage is.
  */
 import { setMaxListeners } from 'node:events';
+import { createHistogram } from 'node:perf_hooks';
 import type { ProbePlan } from '../../src/experiment/plan';
 import type { SamplingWindow } from './gaps';
 import { takeSample } from './index';
+import { type DueSample, sampleClock } from './sample-clock';
 import { bucketWidth, type Sample } from './samples';
 import { newSeries, record, type SeriesState } from './series';
 
@@ -15,6 +17,14 @@ const MAX_IN_FLIGHT = 32;
 
 export interface Sampler {
   stop(): void;
+  /** How late samples started against their schedule: a worker too busy to keep time. */
+  lateness(): Lateness;
+}
+
+export interface Lateness {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 export function startSampler(
@@ -25,11 +35,12 @@ export function startSampler(
 ): Sampler {
   const controller = new AbortController();
   setMaxListeners(MAX_IN_FLIGHT + 8, controller.signal);
-  const startedAt = Date.now();
+  const startedAt = performance.now();
+  const late = lateRecorder(startedAt, everyMs);
   let fired = 0;
   let settled = 0;
   let inFlight = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let next: DueSample | undefined;
 
   const settle = (sample?: Sample) => {
     settled++;
@@ -40,6 +51,7 @@ export function startSampler(
 
   const fire = () => {
     if (controller.signal.aborted) return;
+    late.fired(fired);
     fired++;
     if (inFlight < MAX_IN_FLIGHT) {
       inFlight++;
@@ -50,16 +62,39 @@ export function startSampler(
     } else {
       settle(); // skipped: the target still has MAX_IN_FLIGHT requests open
     }
-    if (options.count === undefined || fired < options.count) {
-      timer = setTimeout(fire, Math.max(0, startedAt + fired * everyMs - Date.now()));
+    if (options.count === undefined) {
+      // A watch behind its schedule (a worker short of CPU) takes the latest sample it missed and
+      // skips the older ones: a guardrail needs the target's state now, and firing every missed
+      // sample late would only add load where there is none to spare. The skipped ones are
+      // missing from the coverage, which says so. A check of `count` samples takes them all.
+      fired = Math.max(fired, Math.floor((performance.now() - startedAt) / everyMs));
+      next = sampleClock.at(startedAt + fired * everyMs, fire);
+    } else if (fired < options.count) {
+      next = sampleClock.at(startedAt + fired * everyMs, fire);
     }
   };
   fire();
 
   return {
     stop() {
-      clearTimeout(timer);
+      sampleClock.cancel(next);
       controller.abort();
+    },
+    lateness: late.figures,
+  };
+}
+
+/** Lateness of each sample against `start + k × every`, in an HDR histogram of microseconds. */
+function lateRecorder(start: number, everyMs: number) {
+  const histogram = createHistogram();
+  const ms = (us: number) => Math.round(us / 100) / 10;
+  return {
+    fired(k: number) {
+      histogram.record(Math.max(1, Math.round((performance.now() - start - k * everyMs) * 1_000)));
+    },
+    figures(): Lateness {
+      if (histogram.count === 0) return { p50: 0, p99: 0, max: 0 };
+      return { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) };
     },
   };
 }

@@ -164,6 +164,11 @@ export const ProbeSummary = z.object({
   gaps: z.array(SampleGap).optional(),
   /** Set when the window held more samples than a run keeps: the percentiles are of this many, evenly spread. */
   percentilesFrom: z.number().int().optional(),
+  /**
+   * How late the watch's samples started against their schedule (this attempt's): a worker too
+   * busy to keep time. Absent in steady-state checks and in journals written before it was recorded.
+   */
+  lateMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
 });
 export type ProbeSummary = z.infer<typeof ProbeSummary>;
 

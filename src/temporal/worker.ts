@@ -13,6 +13,7 @@ import {
 } from '@temporalio/worker';
 import { activities } from '../../activities';
 import { BEAT_EVERY_MS } from '../../activities/liveness';
+import { CliError, EXIT } from '../cli/exit-codes';
 import { PROJECT_ROOT } from '../tools';
 
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows/index.ts');
@@ -64,7 +65,43 @@ export interface GamedayWorkerOptions {
   identity?: string;
 }
 
+/**
+ * What an operator tunes for a big batch (docs/scaling.md), from the worker's environment.
+ *
+ * Activity slots: every run holds one for its whole phase (the watch), and a run whose faults are
+ * in must get one at once, or its faults go unwatched while it waits. The SDK's 100 would cap a
+ * worker at fewer than 100 runs in a phase; CPU runs out long before 1,000 (bench/scale.ts), so
+ * the cap is the machine, not a queue in front of the watch. Lower it to spread a batch over
+ * several workers: a worker with no free slot stops polling and the others take the runs.
+ */
+export interface WorkerTuning {
+  activitySlots: number;
+  workflowSlots?: number;
+  cachedWorkflows?: number;
+}
+
+export const DEFAULT_ACTIVITY_SLOTS = 1_000;
+
+export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning {
+  const read = (name: string, min: number): number | undefined => {
+    const text = env[name];
+    if (text === undefined || text === '') return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min)
+      throw new CliError(`${name}=${text}: expected a whole number of at least ${min}`, EXIT.invalidInput);
+    return value;
+  };
+  const workflowSlots = read('GAMEDAY_WORKER_WORKFLOW_SLOTS', 2);
+  const cachedWorkflows = read('GAMEDAY_WORKER_CACHED_WORKFLOWS', 2);
+  return {
+    activitySlots: read('GAMEDAY_WORKER_ACTIVITY_SLOTS', 1) ?? DEFAULT_ACTIVITY_SLOTS,
+    ...(workflowSlots === undefined ? {} : { workflowSlots }),
+    ...(cachedWorkflows === undefined ? {} : { cachedWorkflows }),
+  };
+}
+
 export async function createGamedayWorker(options: GamedayWorkerOptions): Promise<Worker> {
+  const tuning = workerTuning();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -80,5 +117,12 @@ export async function createGamedayWorker(options: GamedayWorkerOptions): Promis
     // otherwise: everything a watch sampled since the last one sent dies with its worker.
     maxHeartbeatThrottleInterval: BEAT_EVERY_MS,
     shutdownGraceTime: '5s',
+    maxConcurrentActivityTaskExecutions: tuning.activitySlots,
+    ...(tuning.workflowSlots ? { maxConcurrentWorkflowTaskExecutions: tuning.workflowSlots } : {}),
+    ...(tuning.cachedWorkflows ? { maxCachedWorkflows: tuning.cachedWorkflows } : {}),
+    // Runs that start together inject together: pollers that scale with the burst hand out its
+    // tasks at once instead of ten at a time.
+    activityTaskPollerBehavior: { type: 'autoscaling' },
+    workflowTaskPollerBehavior: { type: 'autoscaling' },
   });
 }
