@@ -232,7 +232,10 @@ describe('gameday run when Toxiproxy goes away during rollback', () => {
         const { stdout } = await gameday(['status', runId], env).done;
         return faultRetrying.test(stdout) ? stdout : null;
       },
-      { what: "status to say the fault's revert is retrying against the unreachable server", intervalMs: 200 },
+      {
+        what: "status to say the fault's revert is retrying against the unreachable server",
+        intervalMs: 200,
+      },
     );
     expect(status).toMatch(faultRetrying);
 
