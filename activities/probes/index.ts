@@ -1,8 +1,8 @@
 /** Takes one sample of any probe kind; a new kind adds a file here and one line below. */
 import type { ProbePlan } from '../../src/experiment/plan';
-import { sampleDynamoDb } from './dynamodb';
-import { sampleEc2Fleet } from './ec2-fleet';
-import { sampleHttp } from './http';
+import { sampleDynamoDb } from '../../src/providers/probes/dynamodb';
+import { sampleEc2Fleet } from '../../src/providers/probes/ec2-fleet';
+import { sampleHttp } from '../../src/providers/probes/http';
 import type { Sample } from './samples';
 
 export function takeSample(probe: ProbePlan, signal?: AbortSignal): Promise<Sample> {

@@ -4,10 +4,12 @@
  * applied. The plan is the workflow's input, so it holds plain data only.
  */
 
-import { createHash } from 'node:crypto';
-import type { FaultHandle } from '../report/journal';
+import { FAULT_PROVIDERS, type FaultHandle, type FaultProviderName, faultProviders } from '../providers';
+import { type AwsLocationPlan, type AwsLocator, awsLocator } from '../providers/aws-location';
+import type { FaultProvider } from '../providers/fault-provider';
 import type { ReportFormat } from '../report/write';
 import { parseDuration } from './duration';
+import { PlanRefused } from './plan-refused';
 import {
   type Experiment,
   type Fault,
@@ -39,11 +41,8 @@ export interface TolerancePlan {
   consecutiveFailures?: number;
 }
 
-export interface AwsLocationPlan {
-  region: string;
-  /** Absent means AWS's own endpoint for the region. */
-  endpoint?: string;
-}
+export type { AwsLocationPlan } from '../providers/aws-location';
+export { PlanRefused } from './plan-refused';
 
 export interface DynamoDbProbePlan extends AwsLocationPlan {
   table: string;
@@ -111,18 +110,13 @@ export interface RollbackStepPlan {
   okStatus: number[] | null;
 }
 
-export interface ProxyPlan {
-  name: string;
-  listen: string;
-  upstream: string;
-}
-
 export interface RunPlan {
   runId: string;
   experiment: { name: string; description: string; tags: string[]; file: string; sha256: string };
   environment: 'local' | 'staging' | 'production';
   timeScale: number;
-  toxiproxy: { url: string; proxies: ProxyPlan[] } | null;
+  /** Each provider's run-level settings as the run uses them (settings.toxiproxy: its server and proxies). */
+  providers: Partial<Record<FaultProviderName, unknown>>;
   /** Set when any fault or probe talks to AWS: the account is checked with STS before anything runs. */
   aws: { region: string; accounts: string[] | null; sts: AwsLocationPlan } | null;
   maxBlastRadius: number;
@@ -144,10 +138,6 @@ export interface WebhookPlan {
   url: string;
   format: 'slack' | 'json';
   events: NotifyEvent[];
-}
-
-export class PlanRefused extends Error {
-  override name = 'PlanRefused';
 }
 
 export interface PlanOptions {
@@ -175,11 +165,9 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     );
   }
 
-  const toxiproxyUrl = env.TOXIPROXY_URL || experiment.settings.toxiproxy?.url || 'http://127.0.0.1:8474';
-  const aws = awsLocator(experiment, env);
-  const usesToxiproxy =
-    experiment.settings.toxiproxy !== undefined ||
-    experiment.phases.some((p) => p.faults.some((f) => f.toxiproxy));
+  const aws = awsLocator(experiment.settings.aws, experiment.target.regions, env);
+  const settingsOf = (key: FaultProviderName): unknown =>
+    (experiment.settings as Record<string, unknown>)[key];
 
   const probes = new Map(experiment.steadyState.map((probe) => [probe.name, planProbe(probe, aws)]));
   const probeNamed = (name: string): ProbePlan => {
@@ -199,9 +187,12 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     },
     environment: experiment.target.environment,
     timeScale: experiment.timeScale,
-    toxiproxy: usesToxiproxy
-      ? { url: toxiproxyUrl, proxies: experiment.settings.toxiproxy?.proxies ?? [] }
-      : null,
+    providers: providerSettings(experiment, settingsOf, {
+      runId: options.runId,
+      env,
+      settings: undefined,
+      aws,
+    }),
     steadyState: [...probes.values()],
     guardrails: experiment.guardrails.map((guardrail) => ({
       name: guardrail.name,
@@ -223,7 +214,9 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
       gate: phase.gate
         ? { timeoutMs: parseDuration(phase.gate.timeout), onTimeout: phase.gate.onTimeout }
         : null,
-      faults: phase.faults.map((fault) => planFault(fault, phase.name, options.runId, toxiproxyUrl, aws)),
+      faults: phase.faults.map((fault) =>
+        planFault(fault, phase.name, { runId: options.runId, env, aws, settingsOf }),
+      ),
       expectations: phase.expect.map((expectation) => {
         const probe = probeNamed(expectation.probe);
         return {
@@ -255,126 +248,44 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
   };
 }
 
-/** What the run will call the toxic it adds: unique to the run, readable on the Toxiproxy server. */
-export function toxicName(runId: string, faultName: string): string {
-  return `gameday.${runId}.${faultName}`;
-}
-
-function planFault(fault: Fault, phase: string, runId: string, url: string, aws: AwsLocator): FaultHandle {
-  const identity = { name: fault.name, phase };
-  if (fault.awsEc2) {
-    const spec = fault.awsEc2;
-    return {
-      ...identity,
-      provider: 'awsEc2',
-      awsEc2: {
-        ...aws.location('ec2'),
-        action: spec.action,
-        selector: dropUndefined({ instanceIds: spec.instanceIds, tags: spec.tags, filters: spec.filters }),
-        selection: spec.selection,
-        allowEmpty: spec.allowEmpty,
-        waitForMs: parseDuration(spec.waitFor),
-        seed: `${runId}/${fault.name}`,
-        instances: null,
-        candidates: null,
-        matched: null,
-      },
-    };
+/** The provider's run-level settings, for each provider that has them and is used or configured. */
+function providerSettings(
+  experiment: Experiment,
+  settingsOf: (key: FaultProviderName) => unknown,
+  ctx: { runId: string; env: Record<string, string | undefined>; settings: unknown; aws: AwsLocator },
+): RunPlan['providers'] {
+  const planned: RunPlan['providers'] = {};
+  for (const key of FAULT_PROVIDERS) {
+    const provider: FaultProvider = faultProviders[key];
+    if (!provider.settings) continue;
+    const used = experiment.phases.some((p) => p.faults.some((f) => f[key] !== undefined));
+    const settings = provider.settings.plan(settingsOf(key), used, ctx);
+    if (settings !== null && settings !== undefined) planned[key] = settings;
   }
-  if (fault.awsFis) {
-    const spec = fault.awsFis;
-    return {
-      ...identity,
-      provider: 'awsFis',
-      awsFis: {
-        ...aws.location('fis'),
-        templateId: spec.templateId ?? null,
-        template: (spec.template as Record<string, unknown> | undefined) ?? null,
-        clientToken: clientToken(runId, fault.name),
-        tags: { 'gameday:run-id': runId, 'gameday:fault': fault.name },
-        waitForMs: parseDuration(spec.waitFor),
-        experimentId: null,
-        createdTemplateId: null,
-        irreversible: spec.irreversible,
-        matched: null,
-      },
-    };
-  }
-  const spec = fault.toxiproxy;
-  if (!spec) throw new PlanRefused(`fault ${fault.name} names no provider`);
-  if ('down' in spec) {
-    return {
-      ...identity,
-      provider: 'toxiproxy',
-      toxiproxy: { action: 'down', url, proxy: spec.proxy, marker: toxicName(runId, fault.name) },
-    };
-  }
-  return {
-    ...identity,
-    provider: 'toxiproxy',
-    toxiproxy: {
-      action: 'toxic',
-      url,
-      proxy: spec.proxy,
-      toxic: {
-        name: toxicName(runId, fault.name),
-        type: spec.toxic,
-        stream: spec.stream,
-        toxicity: spec.toxicity,
-        attributes: spec.attributes as Record<string, number>,
-      },
-    },
-  };
+  return planned;
 }
 
-/**
- * AWS client tokens are at most 64 characters; the run id and fault name, hashed, make one that
- * is the same for every attempt of this run's fault and different for every other.
- */
-export function clientToken(runId: string, faultName: string): string {
-  return `gameday-${createHash('sha256').update(`${runId}/${faultName}`).digest('hex').slice(0, 40)}`;
-}
-
-type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb';
-
-interface AwsLocator {
-  location(service: AwsService): AwsLocationPlan;
-  region(): string;
-  used(): boolean;
-}
-
-/**
- * Where each AWS service is for this run. The environment wins over the file, as with the AWS CLI
- * (AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), but the region must still be one of
- * target.regions.
- */
-function awsLocator(experiment: Experiment, env: Record<string, string | undefined>): AwsLocator {
-  const settings = experiment.settings.aws;
-  let used = false;
-  const region = () => {
-    used = true;
-    const resolved = env.AWS_REGION || settings?.region;
-    if (!resolved) throw new PlanRefused('AWS faults and probes need settings.aws.region (or AWS_REGION)');
-    const allowed = experiment.target.regions;
-    if (allowed && !allowed.includes(resolved)) {
-      throw new PlanRefused(
-        `region ${resolved} is not in target.regions (${allowed.join(', ')}); nothing was run`,
-      );
-    }
-    return resolved;
-  };
-  return {
-    region,
-    used: () => used,
-    location(service) {
-      const endpoint =
-        env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ||
-        settings?.endpoints?.[service] ||
-        env.AWS_ENDPOINT_URL ||
-        settings?.endpoint;
-      return { region: region(), ...(endpoint ? { endpoint } : {}) };
-    },
-  };
+function planFault(
+  fault: Fault,
+  phase: string,
+  ctx: {
+    runId: string;
+    env: Record<string, string | undefined>;
+    aws: AwsLocator;
+    settingsOf: (key: FaultProviderName) => unknown;
+  },
+): FaultHandle {
+  const key = FAULT_PROVIDERS.find((name) => fault[name] !== undefined);
+  if (!key) throw new PlanRefused(`fault ${fault.name} names no provider`);
+  const provider: FaultProvider = faultProviders[key];
+  const body = provider.plan(fault[key], {
+    runId: ctx.runId,
+    fault: fault.name,
+    env: ctx.env,
+    settings: ctx.settingsOf(key),
+    aws: ctx.aws,
+  });
+  return { name: fault.name, phase, provider: key, [key]: body } as FaultHandle;
 }
 
 function planProbe(probe: Probe, aws: AwsLocator): ProbePlan {

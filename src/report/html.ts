@@ -266,9 +266,9 @@ function phasesSection(journal: Journal): Html {
       watch && watch.attempts > 1
         ? `the watch resumed on another worker (${watch.attempts} attempts: ${watch.workers.join(', ')})`
         : '',
-      ...(watch?.fis ?? []).map(
+      ...(watch?.observations ?? []).map(
         (o) =>
-          `FIS ${o.experimentId}: ${o.states.map((s) => `${s.status} at ${clock(s.at)}`).join(', ') || 'no state seen'}`,
+          `${o.subject}: ${o.states.map((s) => `${s.status} at ${clock(s.at)}`).join(', ') || 'no state seen'}`,
       ),
     ].filter(Boolean);
     return html`<tr><td>${phase.name}</td><td>${formatDuration(phase.plannedMs)}</td><td>${when(phase.startedAt)}</td><td>${when(phase.endedAt)}</td><td>${phase.faults.join(', ')}</td><td>${notes.join('; ')}</td></tr>`;

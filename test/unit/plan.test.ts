@@ -78,7 +78,7 @@ describe('planning a run', () => {
 
   it('lets TOXIPROXY_URL override the file', () => {
     const plan = planRun(experiment(), { ...options, env: { TOXIPROXY_URL: 'http://127.0.0.1:9999' } });
-    expect(plan.toxiproxy?.url).toBe('http://127.0.0.1:9999');
+    expect(plan.providers.toxiproxy).toMatchObject({ url: 'http://127.0.0.1:9999' });
     expect(plan.phases[0]?.faults[0]).toMatchObject({ toxiproxy: { url: 'http://127.0.0.1:9999' } });
   });
 

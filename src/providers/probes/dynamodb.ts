@@ -1,10 +1,10 @@
 /** The `dynamodb` probe: one GetItem, PutItem or Query per sample, timed like an HTTP request. */
-import { type AttributeValue, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { formatDuration } from '../../src/experiment/duration';
-import type { DynamoDbProbePlan } from '../../src/experiment/plan';
-import { dynamoClient } from '../aws';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { formatDuration } from '../../experiment/duration';
+import type { DynamoDbProbePlan } from '../../experiment/plan';
+import { dynamodb } from '../aws';
+import type { Sample } from '../probe-kind';
 import { describeFetchError } from './http';
-import type { Sample } from './samples';
 
 type Item = Record<string, AttributeValue>;
 
@@ -13,15 +13,15 @@ export async function sampleDynamoDb(probe: DynamoDbProbePlan, signal?: AbortSig
   const started = performance.now();
   const timeout = AbortSignal.timeout(probe.timeoutMs);
   const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-  const db = dynamoClient(probe);
   try {
+    const { sdk, client: db } = await dynamodb(probe);
     if (probe.operation === 'PutItem') {
-      await db.send(new PutItemCommand({ TableName: probe.table, Item: probe.item as Item }), {
+      await db.send(new sdk.PutItemCommand({ TableName: probe.table, Item: probe.item as Item }), {
         abortSignal,
       });
     } else if (probe.operation === 'Query') {
       await db.send(
-        new QueryCommand({
+        new sdk.QueryCommand({
           TableName: probe.table,
           KeyConditionExpression: probe.keyCondition,
           ExpressionAttributeValues: probe.values as Item | undefined,
@@ -30,7 +30,9 @@ export async function sampleDynamoDb(probe: DynamoDbProbePlan, signal?: AbortSig
         { abortSignal },
       );
     } else {
-      await db.send(new GetItemCommand({ TableName: probe.table, Key: probe.key as Item }), { abortSignal });
+      await db.send(new sdk.GetItemCommand({ TableName: probe.table, Key: probe.key as Item }), {
+        abortSignal,
+      });
     }
     return { at, ok: true, latencyMs: performance.now() - started };
   } catch (error) {

@@ -1,9 +1,9 @@
 /** The `http` probe: one request per sample, timed from send to the last byte of the body. */
 
-import { formatDuration } from '../../src/experiment/duration';
-import type { HttpRequestPlan } from '../../src/experiment/plan';
-import { filledIn, fillInSecrets, withoutSecretValues } from '../../src/experiment/worker-secrets';
-import type { Sample } from './samples';
+import { formatDuration } from '../../experiment/duration';
+import type { HttpRequestPlan } from '../../experiment/plan';
+import { filledIn, fillInSecrets, withoutSecretValues } from '../../experiment/worker-secrets';
+import type { Sample } from '../probe-kind';
 
 export async function sampleHttp(
   request: HttpRequestPlan,

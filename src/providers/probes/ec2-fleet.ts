@@ -1,7 +1,7 @@
 /** The `ec2Fleet` probe: how many matching instances are in a state; min/max judge the count. */
-import type { Ec2FleetProbePlan } from '../../src/experiment/plan';
+import type { Ec2FleetProbePlan } from '../../experiment/plan';
 import { describeInstances } from '../faults/aws-ec2';
-import type { Sample } from './samples';
+import type { Sample } from '../probe-kind';
 
 export async function sampleEc2Fleet(
   probe: Ec2FleetProbePlan,
