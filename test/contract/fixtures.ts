@@ -6,6 +6,9 @@
  */
 import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { FisClient, ListExperimentsCommand, ListExperimentTemplatesCommand } from '@aws-sdk/client-fis';
+import { afterAll, beforeAll } from 'vitest';
+import { type MotoServer, setMotoTransition, startMoto } from '../../src/lab/moto-server';
+import { freePort } from '../../src/lab/ports';
 import type { FaultProviderName } from '../../src/providers';
 import { type AwsLocator, awsLocator } from '../../src/providers/aws-location';
 import { instanceStates, MOTO_ACCOUNT, motoUrl, REGION } from '../aws-helpers';
@@ -40,11 +43,12 @@ async function toxiproxyApi(method: string, path: string, body?: unknown) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!answer.ok && answer.status !== 404) throw new Error(`toxiproxy ${method} ${path}: ${answer.status}`);
-  return answer.status === 404 ? null : answer.json();
+  const text = await answer.text();
+  return answer.status === 404 || !text ? null : JSON.parse(text);
 }
 
-async function launch(count: number, tags: Record<string, string>): Promise<string[]> {
-  const ec2 = new EC2Client({ region: REGION, endpoint: motoUrl() });
+async function launch(count: number, tags: Record<string, string>, endpoint = motoUrl()): Promise<string[]> {
+  const ec2 = new EC2Client({ region: REGION, endpoint });
   const launched = await ec2.send(
     new RunInstancesCommand({
       ImageId: 'ami-12c6146b',
@@ -58,16 +62,33 @@ async function launch(count: number, tags: Record<string, string>): Promise<stri
   return (launched.Instances ?? []).map((i) => i.InstanceId ?? '');
 }
 
-async function terminate(ids: string[]): Promise<void> {
-  await new EC2Client({ region: REGION, endpoint: motoUrl() }).send(
-    new TerminateInstancesCommand({ InstanceIds: ids }),
-  );
+async function terminate(ids: string[], endpoint = motoUrl()): Promise<void> {
+  await new EC2Client({ region: REGION, endpoint }).send(new TerminateInstancesCommand({ InstanceIds: ids }));
 }
 
 const ENDED = ['completed', 'stopped', 'failed', 'cancelled'];
 
-async function fisOf(runId: string) {
-  const fis = new FisClient({ region: REGION, endpoint: motoUrl() });
+/**
+ * FIS needs a moto of its own: its experiments must run for a while before they complete, which
+ * is a moto setting for the whole server (the suite's shared moto completes them at once).
+ */
+let fisMoto: MotoServer | undefined;
+// Started for the file, not per test: a process a test starts must end with the test.
+beforeAll(async () => {
+  fisMoto = await startMoto(await freePort());
+  // Each state lasts 4s: running long enough to be seen in place and stopped before it completes.
+  await setMotoTransition(fisMoto.url, 'fis::experiment', { progression: 'time', seconds: 4 });
+});
+afterAll(async () => {
+  await fisMoto?.stop();
+});
+function motoForFis(): MotoServer {
+  if (!fisMoto) throw new Error('the contract suite starts its FIS moto in beforeAll');
+  return fisMoto;
+}
+
+async function fisOf(endpoint: string, runId: string) {
+  const fis = new FisClient({ region: REGION, endpoint });
   const experiments = (await fis.send(new ListExperimentsCommand({}))).experiments ?? [];
   const templates = (await fis.send(new ListExperimentTemplatesCommand({}))).experimentTemplates ?? [];
   const ours = (tags: Record<string, string> | undefined) => tags?.['gameday:run-id'] === runId;
@@ -132,8 +153,9 @@ export const fixtures: ContractFixtures = {
 
   awsFis: {
     async setUp() {
+      const { url } = motoForFis();
       const tag = uniqueName('contract');
-      const ids = await launch(2, { contract: tag });
+      const ids = await launch(2, { contract: tag }, url);
       const template = {
         description: 'contract: stop one instance',
         roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/gameday-fis`,
@@ -156,12 +178,12 @@ export const fixtures: ContractFixtures = {
       return {
         spec: { template, waitFor: '1m' },
         missing: { templateId: 'EXT1a2b3c4d5e6f7' },
-        aws: moto(),
+        aws: awsLocator({ region: REGION, endpoint: url }, undefined, {}),
         maxBlastRadius: 50,
         inPlace: async (runId) =>
-          (await fisOf(runId)).experiments.filter((e) => !ENDED.includes(e.status ?? '')).length,
-        world: fisOf,
-        tearDown: () => terminate(ids),
+          (await fisOf(url, runId)).experiments.filter((e) => !ENDED.includes(e.status ?? '')).length,
+        world: (runId) => fisOf(url, runId),
+        tearDown: () => terminate(ids, url),
       };
     },
   },
