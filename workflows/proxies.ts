@@ -92,8 +92,16 @@ function checkOptions(probes: ProbePlan[], untilDeadlineMs: number): ActivityOpt
   };
 }
 
+/** The longest request timeout in the probe's kind plan (whatever its kind, and in plans of either shape). */
 const requestTimeoutMs = (probe: ProbePlan) =>
-  probe.http?.timeoutMs ?? probe.dynamodb?.timeoutMs ?? probe.ec2Fleet?.timeoutMs ?? 0;
+  Math.max(
+    0,
+    ...Object.values(probe).map((part) =>
+      typeof (part as { timeoutMs?: unknown } | null)?.timeoutMs === 'number'
+        ? (part as { timeoutMs: number }).timeoutMs
+        : 0,
+    ),
+  );
 
 // proxyActivities returns a Proxy with no own keys, so the activities are picked by name.
 export const activities = {

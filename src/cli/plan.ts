@@ -10,7 +10,7 @@ import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
 import { loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
-import { bodyOf, describeHandle, type FaultHandle, providerOf } from '../providers';
+import { bodyOf, describeHandle, type FaultHandle, kindOf, probeBodyOf, providerOf } from '../providers';
 import { isProviderFailure } from '../providers/fault-provider';
 import type { ToxiproxySettingsPlan } from '../providers/faults/toxiproxy';
 import { CliError, EXIT } from './exit-codes';
@@ -145,24 +145,14 @@ async function faultLines(fault: FaultHandle): Promise<string[]> {
 }
 
 function probeTarget(probe: ProbePlan): string {
-  if (probe.http) return `${probe.http.method} ${probe.http.url}`;
-  if (probe.dynamodb) return `dynamodb ${probe.dynamodb.operation} ${probe.dynamodb.table}`;
-  if (probe.ec2Fleet)
-    return `ec2 instances ${probe.ec2Fleet.state} ${JSON.stringify(probe.ec2Fleet.tags ?? probe.ec2Fleet.filters ?? {})}`;
-  return 'no probe';
+  return kindOf(probe).describe(probeBodyOf(probe));
 }
 
 function redactHeaders(plan: RunPlan): RunPlan {
-  const redact = (probe: ProbePlan): ProbePlan =>
-    probe.http?.headers
-      ? {
-          ...probe,
-          http: {
-            ...probe.http,
-            headers: Object.fromEntries(Object.keys(probe.http.headers).map((k) => [k, '<redacted>'])),
-          },
-        }
-      : probe;
+  const redact = (probe: ProbePlan): ProbePlan => {
+    const kind = kindOf(probe);
+    return kind.redact ? ({ ...probe, [probe.kind]: kind.redact(probeBodyOf(probe)) } as ProbePlan) : probe;
+  };
   return {
     ...plan,
     steadyState: plan.steadyState.map(redact),

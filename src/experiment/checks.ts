@@ -4,13 +4,12 @@
  * the zod result, so they are reported together with schema errors even when other parts of the
  * file are invalid.
  */
-import { FAULT_PROVIDERS, faultProviders } from '../providers';
+import { FAULT_PROVIDERS, faultProviders, PROBE_KINDS, probeKinds } from '../providers';
 import type { FaultProvider } from '../providers/fault-provider';
-import { dynamoProbeIssues } from './aws-checks';
+import type { ProbeKind } from '../providers/probe-kind';
 import { limitIssues } from './limits';
 import { isObject, list, pathText, type Raw, type RawIssue, uniqueNames } from './raw';
 import { probeRateIssues } from './sampling';
-import { PROBE_KINDS } from './schema';
 
 export { pathText, type RawIssue } from './raw';
 
@@ -107,10 +106,12 @@ function awsIssues(data: Raw): RawIssue[] {
   ];
   for (const [probe, path] of probes) {
     if (!isObject(probe)) continue;
-    if (isObject(probe.ec2Fleet)) usesAws.push([...path, 'ec2Fleet']);
-    if (isObject(probe.dynamodb)) {
-      usesAws.push([...path, 'dynamodb']);
-      issues.push(...dynamoProbeIssues(probe.dynamodb, [...path, 'dynamodb']));
+    for (const key of PROBE_KINDS) {
+      const spec = probe[key];
+      if (!isObject(spec)) continue;
+      const kind: ProbeKind = probeKinds[key];
+      if (kind.usesAws) usesAws.push([...path, key]);
+      if (kind.issues) issues.push(...kind.issues(spec, [...path, key]));
     }
   }
 

@@ -4,16 +4,25 @@
  * applied. The plan is the workflow's input, so it holds plain data only.
  */
 
-import { FAULT_PROVIDERS, type FaultHandle, type FaultProviderName, faultProviders } from '../providers';
+import {
+  FAULT_PROVIDERS,
+  type FaultHandle,
+  type FaultProviderName,
+  faultProviders,
+  PROBE_KINDS,
+  type ProbeBody,
+  probeKinds,
+} from '../providers';
 import { type AwsLocationPlan, type AwsLocator, awsLocator } from '../providers/aws-location';
 import type { FaultProvider } from '../providers/fault-provider';
+import type { ProbeKind, SampleExpect } from '../providers/probe-kind';
+import { type HttpRequestPlan, planHttp } from '../providers/probes/http';
 import type { ReportFormat } from '../report/write';
 import { parseDuration } from './duration';
 import { PlanRefused } from './plan-refused';
 import {
   type Experiment,
   type Fault,
-  type HttpRequest,
   type InlineProbe,
   NOTIFY_EVENTS,
   type NotifyEvent,
@@ -21,14 +30,9 @@ import {
   type Tolerance,
 } from './schema';
 
-export interface HttpRequestPlan {
-  url: string;
-  method: string;
-  timeoutMs: number;
-  /** Values may hold ${GAMEDAY_SECRET_*} references, filled in by the activity on the worker. */
-  headers?: Record<string, string>;
-  body?: string;
-}
+export type { DynamoDbProbePlan } from '../providers/probes/dynamodb';
+export type { Ec2FleetProbePlan } from '../providers/probes/ec2-fleet';
+export type { HttpRequestPlan } from '../providers/probes/http';
 
 export interface TolerancePlan {
   status?: number[];
@@ -44,36 +48,15 @@ export interface TolerancePlan {
 export type { AwsLocationPlan } from '../providers/aws-location';
 export { PlanRefused } from './plan-refused';
 
-export interface DynamoDbProbePlan extends AwsLocationPlan {
-  table: string;
-  operation: 'GetItem' | 'PutItem' | 'Query';
-  key?: Record<string, unknown>;
-  item?: Record<string, unknown>;
-  keyCondition?: string;
-  values?: Record<string, unknown>;
-  timeoutMs: number;
-}
-
-export interface Ec2FleetProbePlan extends AwsLocationPlan {
-  tags?: Record<string, string>;
-  filters?: { name: string; values: string[] }[];
-  state: string;
-  timeoutMs: number;
-}
-
-/** A probe: exactly one of http, dynamodb, ec2Fleet. */
-export interface ProbePlan {
+/**
+ * A probe: its name, exactly one kind (`kind: 'http', http: {...}`: what makes one sample a success
+ * lives in the kind's own plan), how it is sampled, and what must hold over its samples.
+ */
+export type ProbePlan = {
   name: string;
-  http?: HttpRequestPlan;
-  dynamodb?: DynamoDbProbePlan;
-  ec2Fleet?: Ec2FleetProbePlan;
-  /** Statuses that make an http sample a success; null means 200-399. */
-  okStatus: number[] | null;
-  /** The count an ec2Fleet sample must be within to be a success. */
-  okRange: { min?: number; max?: number };
   sample: { everyMs: number; count: number };
   tolerance: TolerancePlan;
-}
+} & ProbeBody;
 
 export interface AbortWhenPlan {
   errorRate?: number;
@@ -235,7 +218,7 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     rollbackTimeoutMs: parseDuration(experiment.settings.rollbackTimeout),
     rollback: experiment.rollback.map((step) => ({
       name: step.name,
-      http: planHttp(step.http),
+      http: planHttp(step.http) as HttpRequestPlan,
       okStatus: step.expect?.status ?? null,
     })),
     outDir: options.outDir,
@@ -291,9 +274,7 @@ function planFault(
 function planProbe(probe: Probe, aws: AwsLocator): ProbePlan {
   return {
     name: probe.name,
-    ...probeKind(probe.name, probe, aws),
-    okStatus: probe.expect.status ?? null,
-    okRange: dropUndefined({ min: probe.expect.min, max: probe.expect.max }),
+    ...probeKind(probe.name, probe, aws, probe.expect),
     sample: { everyMs: parseDuration(probe.sample.every), count: probe.sample.count },
     tolerance: planTolerance(probe.expect),
   };
@@ -302,35 +283,22 @@ function planProbe(probe: Probe, aws: AwsLocator): ProbePlan {
 function planInlineProbe(name: string, probe: InlineProbe, aws: AwsLocator): ProbePlan {
   return {
     name,
-    ...probeKind(name, probe, aws),
-    okStatus: probe.expect?.status ?? null,
-    okRange: dropUndefined({ min: probe.expect?.min, max: probe.expect?.max }),
+    ...probeKind(name, probe, aws, probe.expect),
     sample: { everyMs: 1_000, count: 1 },
     tolerance: {},
   };
 }
 
-function probeKind(name: string, probe: Pick<Probe, 'http' | 'dynamodb' | 'ec2Fleet'>, aws: AwsLocator) {
-  if (probe.http) return { http: planHttp(probe.http) };
-  if (probe.dynamodb) {
-    const { timeout, ...request } = probe.dynamodb;
-    return { dynamodb: { ...aws.location('dynamodb'), ...request, timeoutMs: parseDuration(timeout) } };
-  }
-  if (probe.ec2Fleet) {
-    const { timeout, ...selector } = probe.ec2Fleet;
-    return { ec2Fleet: { ...aws.location('ec2'), ...selector, timeoutMs: parseDuration(timeout) } };
-  }
-  throw new PlanRefused(`probe ${name} names no probe kind`);
-}
-
-function planHttp(request: HttpRequest): HttpRequestPlan {
-  return {
-    url: request.url,
-    method: request.method,
-    timeoutMs: parseDuration(request.timeout),
-    ...(request.headers ? { headers: request.headers } : {}),
-    ...(request.body !== undefined ? { body: request.body } : {}),
-  };
+function probeKind(
+  name: string,
+  probe: Partial<Record<(typeof PROBE_KINDS)[number], unknown>>,
+  aws: AwsLocator,
+  expect: SampleExpect | undefined,
+): ProbeBody {
+  const key = PROBE_KINDS.find((kind) => probe[kind] !== undefined);
+  if (!key) throw new PlanRefused(`probe ${name} names no probe kind`);
+  const kind: ProbeKind = probeKinds[key];
+  return { kind: key, [key]: kind.plan(probe[key], { aws }, expect) } as ProbeBody;
 }
 
 function planTolerance(tolerance: Tolerance): TolerancePlan {

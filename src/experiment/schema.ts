@@ -8,37 +8,23 @@ import { z } from 'zod';
 import {
   type FaultProviderName,
   faultSpecKeys,
+  PROBE_KINDS as PROBE_KIND_NAMES,
   FAULT_PROVIDERS as PROVIDER_NAMES,
+  type ProbeKindName,
+  probeSpecKeys,
   providerSettingsKeys,
 } from '../providers';
-import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2FleetProbe } from './aws-schema';
-import { Duration, DurationText, Fraction, HttpUrl, Name, PositiveInt } from './primitives';
+import { AwsRegion, AwsSettings } from './aws-schema';
+import { HttpRequest } from './http-schema';
+import { Duration, DurationText, Fraction, Name, PositiveInt } from './primitives';
 import { MAX_PROBE_RATE, MAX_PROBES, PROBE_RATE_DEFAULT, PROBES_MESSAGE, SamplingInterval } from './sampling';
 import { forbiddenVariables, SECRET_MESSAGE, SECRET_PREFIX, withoutSecrets } from './worker-secrets';
 
+export { HttpRequest } from './http-schema';
 export { Duration, Name } from './primitives';
 
 // ---------------------------------------------------------------------------------------------
 // Probes
-
-export const HttpRequest = z
-  .strictObject({
-    url: HttpUrl,
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    timeout: Duration.default('2s').describe('Per-request timeout; a request that takes longer is an error'),
-    headers: z
-      .record(
-        z.string(),
-        z.string().refine((value) => forbiddenVariables(value).length === 0, SECRET_MESSAGE),
-      )
-      .optional()
-      .describe(
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: this documents the syntax
-        'Request headers. ${GAMEDAY_SECRET_NAME} in a value is read from the worker environment; values never reach journals',
-      ),
-    body: z.string().optional(),
-  })
-  .describe('An HTTP request');
 
 export const Tolerance = z
   .strictObject({
@@ -62,14 +48,10 @@ export const Sampling = z.strictObject({
   count: PositiveInt.max(10_000),
 });
 
-/** How a probe reaches the system. Exactly one kind per probe; new kinds add one key here. */
-const probeKinds = {
-  http: HttpRequest.optional(),
-  dynamodb: DynamoDbProbe.optional(),
-  ec2Fleet: Ec2FleetProbe.optional(),
-};
-export const PROBE_KINDS = Object.keys(probeKinds) as ProbeKind[];
-export type ProbeKind = keyof typeof probeKinds;
+/** How a probe reaches the system. Exactly one kind per probe; the keys come from the registry. */
+const probeKinds = probeSpecKeys;
+export const PROBE_KINDS = PROBE_KIND_NAMES;
+export type ProbeKind = ProbeKindName;
 
 export const InlineProbe = z
   .strictObject({
@@ -255,7 +237,6 @@ export type InlineProbe = z.infer<typeof InlineProbe>;
 export type Tolerance = z.infer<typeof Tolerance>;
 export type AbortWhen = z.infer<typeof AbortWhen>;
 export type Fault = z.infer<typeof Fault>;
-export type HttpRequest = z.infer<typeof HttpRequest>;
 export type Target = z.infer<typeof Experiment>['target'];
 
 /** JSON Schema of the experiment file, for editors (`gameday schema`). */

@@ -9,12 +9,22 @@ import type { FaultProvider } from './fault-provider';
 import { awsEc2 } from './faults/aws-ec2';
 import { awsFis } from './faults/aws-fis';
 import { toxiproxy } from './faults/toxiproxy';
+import type { ProbeKind } from './probe-kind';
+import { dynamodb } from './probes/dynamodb';
+import { ec2Fleet } from './probes/ec2-fleet';
+import { http } from './probes/http';
 
 export const faultProviders = {
   toxiproxy,
   awsEc2,
   awsFis,
 } satisfies Record<string, FaultProvider>;
+
+export const probeKinds = {
+  http,
+  dynamodb,
+  ec2Fleet,
+} satisfies Record<string, ProbeKind>;
 
 export type FaultProviderName = keyof typeof faultProviders;
 export const FAULT_PROVIDERS = Object.keys(faultProviders) as FaultProviderName[];
@@ -92,4 +102,32 @@ export function withBody(handle: FaultHandle, body: unknown): FaultHandle {
 /** One line that says exactly what a fault handle touches, for journals, status and plans. */
 export function describeHandle(handle: FaultHandle): string {
   return providerOf(handle).describe(bodyOf(handle));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probes: the file's keys, and the plan as a union discriminated on `kind`.
+
+export type ProbeKindName = keyof typeof probeKinds;
+export const PROBE_KINDS = Object.keys(probeKinds) as ProbeKindName[];
+type Kinds = typeof probeKinds;
+
+type ProbeKeys = { [K in ProbeKindName]: z.ZodOptional<Kinds[K]['spec']> };
+export const probeSpecKeys = Object.fromEntries(
+  PROBE_KINDS.map((key) => [key, probeKinds[key].spec.optional()]),
+) as ProbeKeys;
+
+/** What one kind plans: `{ kind: 'http', http: HttpProbePlan }`. */
+export type ProbeBody = {
+  [K in ProbeKindName]: { kind: K } & { [P in K]: ReturnType<Kinds[P]['plan']> };
+}[ProbeKindName];
+
+export function kindOf(probe: { kind: ProbeKindName }): ProbeKind {
+  const kind = probeKinds[probe.kind] as ProbeKind | undefined;
+  if (!kind) throw new Error(`no probe kind named ${probe.kind}`);
+  return kind;
+}
+
+/** The kind's own part of a probe plan: `probe.http` for an http probe. */
+export function probeBodyOf(probe: ProbeBody): unknown {
+  return (probe as Record<string, unknown>)[probe.kind];
 }

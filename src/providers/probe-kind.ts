@@ -47,4 +47,6 @@ export interface ProbeKind<Spec extends z.ZodType = z.ZodType, Plan = unknown> {
   describe(plan: Plan): string;
   /** What `plan --json` must hide (header values). Default: nothing. */
   redact?(plan: Plan): Plan;
+  /** What the reports chart: latency and errors, or a measured value against the plan's `range`. */
+  measures: 'latency' | 'value';
 }

@@ -4,7 +4,7 @@
  * workflow, the activities and the reports share one definition of each.
  */
 import { z } from 'zod';
-import { FaultHandle } from '../providers';
+import { FaultHandle, PROBE_KINDS, type ProbeKindName } from '../providers';
 
 import { JOURNAL_VERSION } from './journal-version';
 
@@ -86,7 +86,7 @@ export const ProbeSummary = z.object({
   topErrors: z.array(z.object({ message: z.string(), count: z.number().int() })),
   buckets: z.array(SampleBucket),
   // Absent in journals written before coverage and gaps were recorded.
-  kind: z.enum(['http', 'dynamodb', 'ec2Fleet']).optional(),
+  kind: z.enum(PROBE_KINDS as [ProbeKindName, ...ProbeKindName[]]).optional(),
   /** ec2Fleet: the count a sample must be within. */
   range: z.object({ min: z.number().optional(), max: z.number().optional() }).optional(),
   /** The planned interval between samples, and the width of the buckets. */

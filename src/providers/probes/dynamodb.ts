@@ -1,10 +1,22 @@
 /** The `dynamodb` probe: one GetItem, PutItem or Query per sample, timed like an HTTP request. */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { formatDuration } from '../../experiment/duration';
-import type { DynamoDbProbePlan } from '../../experiment/plan';
-import { dynamodb } from '../aws';
-import type { Sample } from '../probe-kind';
+import { dynamoProbeIssues } from '../../experiment/aws-checks';
+import { DynamoDbProbe } from '../../experiment/aws-schema';
+import { formatDuration, parseDuration } from '../../experiment/duration';
+import { dynamodb as dynamodbApi } from '../aws';
+import type { AwsLocationPlan } from '../aws-location';
+import type { ProbeKind, Sample } from '../probe-kind';
 import { describeFetchError } from './http';
+
+export interface DynamoDbProbePlan extends AwsLocationPlan {
+  table: string;
+  operation: 'GetItem' | 'PutItem' | 'Query';
+  key?: Record<string, unknown>;
+  item?: Record<string, unknown>;
+  keyCondition?: string;
+  values?: Record<string, unknown>;
+  timeoutMs: number;
+}
 
 type Item = Record<string, AttributeValue>;
 
@@ -14,7 +26,7 @@ export async function sampleDynamoDb(probe: DynamoDbProbePlan, signal?: AbortSig
   const timeout = AbortSignal.timeout(probe.timeoutMs);
   const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
-    const { sdk, client: db } = await dynamodb(probe);
+    const { sdk, client: db } = await dynamodbApi(probe);
     if (probe.operation === 'PutItem') {
       await db.send(new sdk.PutItemCommand({ TableName: probe.table, Item: probe.item as Item }), {
         abortSignal,
@@ -47,3 +59,17 @@ export async function sampleDynamoDb(probe: DynamoDbProbePlan, signal?: AbortSig
     return { at, ok: false, latencyMs: performance.now() - started, error: message };
   }
 }
+
+export const dynamodb = {
+  spec: DynamoDbProbe,
+  usesAws: true,
+  measures: 'latency',
+  issues: (raw, path) => dynamoProbeIssues(raw, path),
+  plan: (spec, ctx): DynamoDbProbePlan => {
+    const { timeout, ...request } = spec;
+    return { ...ctx.aws.location('dynamodb'), ...request, timeoutMs: parseDuration(timeout) };
+  },
+  sample: (plan, signal) => sampleDynamoDb(plan, signal),
+  timeoutMs: (plan) => plan.timeoutMs,
+  describe: (plan) => `dynamodb ${plan.operation} ${plan.table}`,
+} satisfies ProbeKind<typeof DynamoDbProbe, DynamoDbProbePlan>;
