@@ -297,7 +297,7 @@ export class RunState {
     };
   }
 
-  /** The verdict follows DESIGN.md's table; the first matching row wins. */
+  /** The verdict follows docs/architecture.md's table; the first matching row wins. */
   decide(): { verdict: Verdict; reason: string } {
     const stuck = this.remaining();
     const failedExpectations = this.phases.flatMap((phase) =>

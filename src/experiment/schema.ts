@@ -1,5 +1,6 @@
 /**
- * The experiment file contract (DESIGN.md), as zod schemas. These are the single source of the
+ * The experiment file contract (README "Experiment files"; docs/architecture.md, "The provider
+ * seam"), as zod schemas. These are the single source of the
  * experiment types and of `gameday schema`'s JSON Schema. Every object is strict: an unknown key
  * is an error, because a misspelt `abortWhen` silently ignored is a guardrail that never fires.
  */
