@@ -17,9 +17,9 @@ import { type AwsLocationPlan, type AwsLocator, awsLocator } from '../providers/
 import type { FaultProvider } from '../providers/fault-provider';
 import type { ProbeKind, SampleExpect } from '../providers/probe-kind';
 import { type HttpRequestPlan, planHttp } from '../providers/probes/http';
-import type { ReportFormat } from '../report/write';
 import { parseDuration } from './duration';
 import { PlanRefused } from './plan-refused';
+import type { ReportFormat } from './report-formats';
 import {
   type Experiment,
   type Fault,
