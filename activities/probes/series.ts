@@ -171,7 +171,7 @@ export function summarizeSeries(
     ...summary,
     ...(complete ? {} : exactFigures(summary, series)),
     ...(probe.kind ? { kind: probe.kind } : {}),
-    ...(probe.range && probe.kind === 'ec2Fleet' ? { range: probe.range } : {}),
+    ...(probe.range ? { range: probe.range } : {}),
     everyMs: series.everyMs,
     bucketMs: series.tally.bucketMs,
     expected,

@@ -4,6 +4,7 @@
  * escaped by the `html` template.
  */
 import { formatDuration } from '../experiment/duration';
+import { probeKinds } from '../providers';
 import { gapsOf, gapText } from './coverage';
 import { describeHandle } from './fault-text';
 import { type Html, html, selfContainedPage } from './html-text';
@@ -105,7 +106,8 @@ function timelineSection(timeline: Timeline): Html {
       bands: [...bands, ...probe.gaps.map((gap) => ({ kind: 'gap' as const, ...gap }))],
       markers: timeline.markers,
     };
-    const charted = probe.kind === 'ec2Fleet' ? countCharts(probe) : requestCharts(probe);
+    // A kind that measures a value (ec2Fleet's count) is charted against its range, others by latency.
+    const charted = probeKinds[probe.kind]?.measures === 'value' ? countCharts(probe) : requestCharts(probe);
     return html`<figure class="probe-timeline" data-probe="${probe.probe}" data-kind="${probe.kind}">
 <figcaption>${probe.probe}</figcaption>
 ${charted.map((chart) => lineChart({ ...common, ...chart }))}

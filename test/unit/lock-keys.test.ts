@@ -16,6 +16,8 @@ function lockKeysOf(handle: FaultHandle, servers: Record<string, string[]> = {})
       return fisLockKeys(handle.awsFis);
     case 'toxiproxy':
       return toxiproxyLockKeys(handle.toxiproxy, servers[handle.toxiproxy.url]);
+    default:
+      throw new Error(`no lock keys test for ${(handle as FaultHandle).provider}`);
   }
 }
 
