@@ -8,26 +8,22 @@ import { z } from 'zod';
 import type { FaultProvider } from './fault-provider';
 import { awsEc2 } from './faults/aws-ec2';
 import { awsFis } from './faults/aws-fis';
-import { kubernetes } from './faults/kubernetes';
 import { toxiproxy } from './faults/toxiproxy';
 import type { ProbeKind } from './probe-kind';
 import { dynamodb } from './probes/dynamodb';
 import { ec2Fleet } from './probes/ec2-fleet';
 import { http } from './probes/http';
-import { tcp } from './probes/tcp';
 
 export const faultProviders = {
   toxiproxy,
   awsEc2,
   awsFis,
-  kubernetes,
 } satisfies Record<string, FaultProvider>;
 
 export const probeKinds = {
   http,
   dynamodb,
   ec2Fleet,
-  tcp,
 } satisfies Record<string, ProbeKind>;
 
 export type FaultProviderName = keyof typeof faultProviders;

@@ -187,24 +187,4 @@ export const fixtures: ContractFixtures = {
       };
     },
   },
-  kubernetes: {
-    async setUp() {
-      const { mkdtemp, readFile, writeFile, rm } = await import('node:fs/promises');
-      const { join } = await import('node:path');
-      const { tmpdir } = await import('node:os');
-      const dir = await mkdtemp(join(tmpdir(), 'contract-k8s-'));
-      const file = join(dir, 'cluster.json');
-      await writeFile(file, JSON.stringify({ orders: 'up' }));
-      const world = async () => JSON.parse(await readFile(file, 'utf8'));
-      return {
-        spec: { file, deployment: 'orders', replicas: 0 },
-        missing: { file, deployment: 'payments', replicas: 0 },
-        aws: noAws,
-        maxBlastRadius: 50,
-        inPlace: async (runId) => (String((await world()).orders).includes(runId) ? 1 : 0),
-        world,
-        tearDown: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
 };
