@@ -34,7 +34,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'servers',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/contract/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
           setupFiles: ['test/setup/processes.ts'],
           // Only the outer bound: tests wait on conditions, and every wait gives up on its own

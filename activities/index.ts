@@ -1,9 +1,10 @@
 /** Every activity the gameday worker registers. Activities are plain async functions. */
-import { injectFault, revertFault } from './faults';
+import { injectFault } from './inject-fault';
 import { writeJournal } from './journal';
 import { sendNotification } from './notify';
 import { planScheduledRun } from './plan-scheduled';
 import { prepareRun } from './prepare';
+import { revertFault } from './revert-fault';
 import { runRollbackStep } from './rollback-step';
 import { checkSteadyState } from './steady-state';
 import { watchPhase } from './watch';

@@ -11,7 +11,7 @@ import {
   withoutSecrets,
   withoutSecretValues,
 } from '../src/experiment/worker-secrets';
-import { describeFetchError } from './probes/http';
+import { describeFetchError } from '../src/providers/probes/http';
 
 export interface Notification {
   event: NotifyEvent;

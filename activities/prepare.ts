@@ -1,28 +1,32 @@
 /**
  * Everything a run checks and settles before the steady state, and so before any fault: the AWS
- * account against target.accounts, exactly which instances and FIS templates each fault will
- * touch (with the blast-radius rules), the Toxiproxy proxies it needs, and the lock keys that keep
- * overlapping runs apart. A refusal here is final and nothing has been changed.
+ * account against target.accounts, exactly what each fault will touch (each provider's resolve,
+ * with its blast-radius rules), each provider's run-level preparation (Toxiproxy's declared
+ * proxies), and the lock keys that keep overlapping runs apart. A refusal here is final and
+ * nothing has been changed.
  */
-import { createHash } from 'node:crypto';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { ApplicationFailure } from '@temporalio/common';
 import type { RunPlan } from '../src/experiment/plan';
-import type { FaultHandle } from '../src/report/journal';
-import { aws, stsClient } from './aws';
-import { checkEc2Permissions } from './faults/aws-ec2';
-import { resolveFis } from './faults/aws-fis';
-import { resolveFault } from './faults/index';
-import { ensureProxies, missingProxies } from './faults/toxiproxy';
-import { refuseDisabledProxies } from './faults/toxiproxy-down';
-import { serverIdentities } from './server-identity';
+import {
+  bodyOf,
+  describeHandle,
+  FAULT_PROVIDERS,
+  type FaultHandle,
+  faultProviders,
+  providerOf,
+  withBody,
+} from '../src/providers';
+import { aws, sts } from '../src/providers/aws';
+import { type FaultProvider, refused } from '../src/providers/fault-provider';
+import { providerCall } from './attempt';
 
-export type PrepareInput = Pick<RunPlan, 'toxiproxy' | 'phases' | 'aws' | 'maxBlastRadius'>;
+export type PrepareInput = Pick<RunPlan, 'providers' | 'phases' | 'aws' | 'maxBlastRadius'>;
 
 export interface ResolvedTargets {
   account: { id: string; arn: string } | null;
   /** Every fault's handle with its targets resolved, in plan order. */
   resolved: FaultHandle[];
+  /** What each resolved fault touches, in words, by fault name: the workflow names no provider. */
+  descriptions?: Record<string, string>;
   /** What the run touches; a lock on each keeps two runs off the same targets. */
   lockKeys: string[];
 }
@@ -32,122 +36,57 @@ export interface PrepareResult extends ResolvedTargets {
 }
 
 export async function prepareRun(input: PrepareInput): Promise<PrepareResult> {
-  const targets = await resolveTargets(input);
-  let createdProxies: string[] = [];
-  if (input.toxiproxy) {
-    const { url, proxies } = input.toxiproxy;
-    createdProxies = await ensureProxies(url, proxies);
-    const targeted = faultsOf(input).flatMap((f) => (f.provider === 'toxiproxy' ? [f.toxiproxy.proxy] : []));
-    const missing = await missingProxies(url, targeted);
-    if (missing.length > 0) {
-      throw refusal(
-        `no proxy named ${missing.join(', ')} on toxiproxy at ${url}; declare it under settings.toxiproxy.proxies or create it first`,
-        'TargetMissing',
-      );
+  return providerCall(async () => {
+    const targets = await resolveTargets(input);
+    const created: string[] = [];
+    for (const key of FAULT_PROVIDERS) {
+      const provider: FaultProvider = faultProviders[key];
+      const settings = input.providers?.[key];
+      if (!provider.prepareRun || settings === undefined) continue;
+      const handles = faultsOf(input).filter((f) => f.provider === key);
+      const prepared = await provider.prepareRun(handles.map(bodyOf), settings, {
+        maxBlastRadius: input.maxBlastRadius,
+      });
+      created.push(...prepared.created);
     }
-    await refuseDisabledProxies(
-      faultsOf(input).flatMap((f) =>
-        f.provider === 'toxiproxy' && f.toxiproxy.action === 'down' ? [f.toxiproxy] : [],
-      ),
-    );
-  }
-  return { ...targets, createdProxies };
+    return { ...targets, createdProxies: created };
+  });
 }
 
 /** The read-only part of preparing, which `gameday plan` shows too: it changes nothing. */
-export async function resolveTargets(input: PrepareInput): Promise<ResolvedTargets> {
+export async function resolveTargets(input: Omit<PrepareInput, 'providers'>): Promise<ResolvedTargets> {
   const account = input.aws ? await checkAccount(input.aws) : null;
   const resolved: FaultHandle[] = [];
+  const descriptions: Record<string, string> = {};
+  const lockKeys = new Set<string>();
   for (const fault of faultsOf(input)) {
-    let handle = await resolveFault(fault);
-    await checkBlastRadius(handle, input.maxBlastRadius);
-    if (handle.provider === 'awsEc2') await checkEc2Permissions(handle.awsEc2);
-    if (handle.provider === 'awsFis') {
-      handle = { ...handle, awsFis: await resolveFis(handle.awsFis, handle.name, input.maxBlastRadius) };
-    }
-    resolved.push(handle);
+    const { handle, lockKeys: keys } = await providerOf(fault).resolve(bodyOf(fault), {
+      fault: fault.name,
+      maxBlastRadius: input.maxBlastRadius,
+    });
+    const full = withBody(fault, handle);
+    resolved.push(full);
+    descriptions[full.name] = describeHandle(full);
+    for (const key of keys) lockKeys.add(key);
   }
-  // The servers behind each Toxiproxy URL, resolved here so the workflow only ever sees keys.
-  const servers: ToxiproxyServers = {};
-  for (const handle of resolved) {
-    if (handle.provider !== 'toxiproxy') continue;
-    servers[handle.toxiproxy.url] ??= await serverIdentities(handle.toxiproxy.url);
-  }
-  const lockKeys = [...new Set(resolved.flatMap((handle) => lockKeysOf(handle, servers)))].sort();
-  return { account, resolved, lockKeys };
+  return { account, resolved, descriptions, lockKeys: [...lockKeys].sort() };
 }
 
-/** Toxiproxy URL → the identities of the server it reaches (see server-identity.ts). */
-export type ToxiproxyServers = Record<string, string[]>;
-
 async function checkAccount(settings: NonNullable<RunPlan['aws']>): Promise<{ id: string; arn: string }> {
+  const { sdk, client } = await sts(settings.sts);
   const identity = await aws('sts GetCallerIdentity', () =>
-    stsClient(settings.sts).send(new GetCallerIdentityCommand({})),
+    client.send(new sdk.GetCallerIdentityCommand({})),
   );
   const account = { id: identity.Account ?? 'unknown', arn: identity.Arn ?? 'unknown' };
   if (settings.accounts && !settings.accounts.includes(account.id)) {
-    throw refusal(
+    throw refused(
       `the AWS credentials belong to account ${account.id} (${account.arn}), which is not in target.accounts ` +
         `(${settings.accounts.join(', ')}); nothing was run`,
-      'AccountNotAllowed',
     );
   }
   return account;
 }
 
-async function checkBlastRadius(handle: FaultHandle, maxBlastRadius: number): Promise<void> {
-  if (handle.provider !== 'awsEc2') return;
-  const { instances, candidates, allowEmpty, selection } = handle.awsEc2;
-  const chosen = instances?.length ?? 0;
-  if (chosen === 0 && !allowEmpty) {
-    throw refusal(
-      `fault ${handle.name}: the selection matches no ${handle.awsEc2.action === 'terminate' ? 'running or stopped' : 'running'} ` +
-        `instance (${JSON.stringify(handle.awsEc2.selector)}); set allowEmpty: true if that is expected`,
-      'TargetMissing',
-    );
-  }
-  const percent = candidates ? (100 * chosen) / candidates : 0;
-  if (percent > maxBlastRadius) {
-    throw refusal(
-      `fault ${handle.name}: ${selection} touches ${chosen} of ${candidates} matching instances (${percent.toFixed(0)}%), ` +
-        `above target.maxBlastRadius ${maxBlastRadius}%`,
-      'BlastRadius',
-    );
-  }
-}
-
-export function lockKeysOf(handle: FaultHandle, servers: ToxiproxyServers = {}): string[] {
-  switch (handle.provider) {
-    case 'toxiproxy': {
-      const { url, proxy } = handle.toxiproxy;
-      // Temporal caps a workflow id (the lock's) at 1,000 bytes; Toxiproxy's proxy names are unbounded.
-      const name = Buffer.byteLength(proxy) > 200 ? `sha256:${sha256(proxy)}` : proxy;
-      return (servers[url] ?? [url]).map((server) => `toxiproxy/${server}/${name}`);
-    }
-    case 'awsEc2':
-      // The whole selection, not only the chosen instances: two runs on one fleet would confound
-      // each other even when they stop different instances.
-      return (handle.awsEc2.matched ?? handle.awsEc2.instances?.map((i) => i.id) ?? []).map(
-        (id) => `ec2/${handle.awsEc2.region}/${id}`,
-      );
-    case 'awsFis': {
-      const { region, templateId, template, matched } = handle.awsFis;
-      // The instances its targets match, as for awsEc2, so FIS and EC2 runs on one fleet exclude
-      // each other; and the template itself.
-      const instances = (matched ?? []).map((id) => `ec2/${region}/${id}`);
-      if (templateId) return [`fis-template/${region}/${templateId}`, ...instances];
-      const targets = sha256(JSON.stringify(template?.targets ?? {})).slice(0, 16);
-      return [`fis-targets/${region}/${targets}`, ...instances];
-    }
-  }
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 function faultsOf(input: Pick<RunPlan, 'phases'>): FaultHandle[] {
   return input.phases.flatMap((phase) => phase.faults);
-}
-
-function refusal(message: string, type: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, type);
 }

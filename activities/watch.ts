@@ -10,15 +10,14 @@
  */
 import { Context } from '@temporalio/activity';
 import type { ExpectationPlan, GuardrailPlan, ProbePlan } from '../src/experiment/plan';
+import { bodyOf, describeHandle, type FaultHandle, providerOf } from '../src/providers';
 import type {
-  FisHandle,
-  FisObservation,
+  FaultObservation,
   HypothesisCheck,
   ProbeSummary,
   WatchAttempt,
   WatchResult,
 } from '../src/report/journal';
-import { experimentState } from './faults/aws-fis';
 import { BEAT_EVERY_MS, leaveDeadWorkerBehind } from './liveness';
 import { type Lateness, startSampler } from './probes/sampler';
 import { bucketWidth, checkTolerance, findBreach, type Sample } from './probes/samples';
@@ -41,8 +40,8 @@ export interface WatchInput {
   endsAt: number;
   guardrails: GuardrailPlan[];
   expectations: ExpectationPlan[];
-  /** The phase's FIS experiments, whose state the watch follows. */
-  fis?: { fault: string; handle: FisHandle }[];
+  /** The phase's faults: the watch follows those whose provider can observe them (FIS's experiments). */
+  faults?: FaultHandle[];
 }
 
 /** What a watch heartbeats: enough to resume after a crash, and what `gameday status` shows live. */
@@ -54,14 +53,14 @@ export interface WatchProgress {
   attemptWindows: WatchAttempt[];
   guardrails: Record<string, SeriesState>;
   expectations: SeriesState[];
-  fis: FisObservation[];
+  observations: FaultObservation[];
 }
 
 /** As often as the worker sends heartbeats (its throttle): a crash loses at most this much. */
 const HEARTBEAT_EVERY_MS = BEAT_EVERY_MS;
 /** Node fires a timer at once when asked to wait longer than this (2^31-1 ms, 24.8 days). */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
-const FIS_POLL_MS = 1_000;
+const OBSERVE_EVERY_MS = 1_000;
 /**
  * Samples carried in a heartbeat, over all probes: under 100 KB of JSON. Every heartbeat
  * (4 a second per run) serializes them and the server stores them, so this, not the phase's
@@ -93,11 +92,10 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     workers: [...(resumed?.workers ?? []), workerIdentity()],
     attemptWindows: [...(resumed?.attemptWindows ?? []), attempt],
     ...seriesFor(input, resumed),
-    fis: (input.fis ?? []).map(({ fault, handle }) => ({
-      fault,
-      experimentId: handle.experimentId ?? 'unknown',
-      states: resumed?.fis?.find((o) => o.fault === fault)?.states ?? [],
-    })),
+    observations: observable(input.faults ?? []).map((handle) => {
+      const before = resumed?.observations?.find((o) => o.fault === handle.name);
+      return before ?? { fault: handle.name, subject: describeHandle(handle), states: [] };
+    }),
   };
 
   let lateness: Lateness[] = [];
@@ -125,7 +123,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     // Heartbeat at once too: the next attempt should know this worker was here even if it dies now.
     beat();
     const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
-    const fisWatch = followFis(input.fis ?? [], progress.fis);
+    const faultWatch = followFaults(observable(input.faults ?? []), progress.observations);
     let phaseEnd: NodeJS.Timeout | undefined;
     // In steps a timer can hold: one longer timer would end the phase at once.
     const endAtEndsAt = () => {
@@ -140,7 +138,7 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     function finish(settle: () => void) {
       for (const sampler of samplers) sampler.stop();
       lateness = samplers.map((sampler) => sampler.lateness());
-      fisWatch.stop();
+      faultWatch.stop();
       clearInterval(heartbeat);
       clearTimeout(phaseEnd);
       context.cancellationSignal.removeEventListener('abort', onCancel);
@@ -185,33 +183,41 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     guardrails,
     expectations,
     breach: outcome,
-    fis: progress.fis,
+    observations: progress.observations,
     attempts: context.info.attempt,
     workers: progress.workers,
     attemptWindows: progress.attemptWindows,
   };
 }
 
-/** Polls each FIS experiment's state and keeps every change: FIS may end an experiment early. */
-function followFis(experiments: { fault: string; handle: FisHandle }[], observations: FisObservation[]) {
+const observable = (faults: FaultHandle[]) => faults.filter((handle) => providerOf(handle).observe);
+
+/** Polls each observable fault and keeps every change of state: FIS may end an experiment early. */
+function followFaults(faults: FaultHandle[], observations: FaultObservation[]) {
   let stopped = false;
   const poll = async () => {
-    for (const { fault, handle } of experiments) {
-      const observation = observations.find((o) => o.fault === fault);
-      if (!observation || !handle.experimentId) continue;
+    for (const handle of faults) {
+      const observation = observations.find((o) => o.fault === handle.name);
+      if (!observation) continue;
       try {
-        const state = await experimentState(handle, handle.experimentId);
+        const seen = await providerOf(handle).observe?.(bodyOf(handle));
         const last = observation.states.at(-1);
-        if (state.status && state.status !== last?.status) {
-          observation.states.push({ at: Date.now(), status: state.status, reason: state.reason ?? '' });
+        if (seen && seen.status !== last?.status) {
+          observation.subject = seen.subject;
+          observation.states.push({
+            at: Date.now(),
+            status: seen.status,
+            reason: seen.reason,
+            ended: seen.ended,
+          });
         }
       } catch {
-        // FIS unreachable for a moment: the next poll tries again.
+        // The service unreachable for a moment: the next poll tries again.
       }
     }
   };
-  const timer = experiments.length ? setInterval(() => void (stopped || poll()), FIS_POLL_MS) : undefined;
-  if (experiments.length) void poll();
+  const timer = faults.length ? setInterval(() => void (stopped || poll()), OBSERVE_EVERY_MS) : undefined;
+  if (faults.length) void poll();
   return {
     stop() {
       stopped = true;

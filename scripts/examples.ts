@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import { getProxy } from '../activities/faults/toxiproxy';
 import { startCheckoutDemo } from '../src/lab/checkout-demo';
 import { isPortFree } from '../src/lab/ports';
 import { startToxiproxy } from '../src/lab/toxiproxy-server';
+import { getProxy } from '../src/providers/faults/toxiproxy';
 import { PROJECT_ROOT } from '../src/tools';
 
 const TOXIPROXY_PORT = Number(process.env.DEMO_TOXIPROXY_PORT ?? 18474);

@@ -1,5 +1,5 @@
 /**
- * One game-day run, as DESIGN.md's lifecycle describes it:
+ * One game-day run, as docs/architecture.md's lifecycle describes it:
  *
  *   lock → prepare → steady state before → for each phase: record, inject, watch, revert
  *        → (any exit path) roll back everything still in place → extra rollback steps
@@ -36,7 +36,7 @@ import {
 } from './messages';
 import { Notifier } from './notify';
 import { activities, cancellableWatch } from './proxies';
-import { describeHandle, messageOf, RunState } from './run-state';
+import { messageOf, RunState } from './run-state';
 
 /** How long the end of a run waits for webhooks still being retried; the journal says which. */
 const NOTIFY_GRACE_MS = 60_000;
@@ -94,8 +94,8 @@ export async function gamedayRun(plan: RunInput): Promise<RunResult> {
 
 async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
   run.enter('preparing');
-  const { toxiproxy, phases, aws, maxBlastRadius } = run.plan;
-  const prepared = await activities.prepareRun({ toxiproxy, phases, aws, maxBlastRadius });
+  const { providers, phases, aws, maxBlastRadius } = run.plan;
+  const prepared = await activities.prepareRun({ providers, phases, aws, maxBlastRadius });
   run.usePrepared(prepared);
   if (patched('target-locks')) {
     const locks = await acquireLocks(prepared.lockKeys ?? [], run.plan.runId);
@@ -130,7 +130,8 @@ async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
     await injectAll(run, faults);
 
     // The phase lasts its duration from when its faults are in place: an FIS experiment can take
-    // minutes to start, and that wait is not part of the fault.
+    // minutes to start, and that wait is not part of the fault. The watch follows every fault whose
+    // provider can observe it.
     const faultsInPlaceAt = Date.now();
     run.watchUntil(faultsInPlaceAt + phase.durationMs);
     const watch = await cancellableWatch(phase)
@@ -140,9 +141,7 @@ async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
         endsAt: faultsInPlaceAt + phase.durationMs,
         guardrails: run.plan.guardrails,
         expectations: phase.expectations,
-        fis: faults.flatMap((f) =>
-          f.handle.provider === 'awsFis' ? [{ fault: f.handle.name, handle: f.handle.awsFis }] : [],
-        ),
+        faults: faults.map((f) => f.handle),
       })
       .finally(() => {
         // An abort cancels the watch: the phase still ended, and the reports need to know when.
@@ -235,14 +234,9 @@ async function injectAll(run: RunState, faults: FaultRecord[]): Promise<void> {
     Promise.allSettled(
       faults.map(async (fault) => {
         try {
-          const { injectedAt, handle } = await activities.injectFault(fault.handle);
-          // Runs recorded before injects returned a handle keep the one they had.
-          fault.handle = handle ?? fault.handle;
-          fault.status = 'injected';
-          fault.injectedAt = injectedAt;
-          run.log('fault.injected', `${fault.handle.name}: ${describeHandle(fault.handle)}`);
+          run.injected(fault, await activities.injectFault(fault.handle));
         } catch (error) {
-          fault.injectError = messageOf(error);
+          run.injectFailed(fault, messageOf(error));
           throw error;
         }
       }),
@@ -276,7 +270,7 @@ async function revertUntilGone(run: RunState, fault: FaultRecord, giveUpAt: numb
   let backoffMs = 200;
   while (!(await revertOnce(run, fault))) {
     if (Date.now() >= giveUpAt) {
-      fault.status = 'revert-failed';
+      run.gaveUp(fault);
       return;
     }
     await sleep(backoffMs);
@@ -292,7 +286,7 @@ async function revertOneByOne(run: RunState, faults: FaultRecord[]): Promise<voi
     for (const fault of pending) await revertOnce(run, fault);
     if (run.unreverted(faults).length === 0) return;
     if (Date.now() >= giveUpAt) {
-      for (const fault of run.unreverted(faults)) fault.status = 'revert-failed';
+      for (const fault of run.unreverted(faults)) run.gaveUp(fault);
       run.log('rollback.gave-up', `after ${run.plan.rollbackTimeoutMs}ms of retries`);
       return;
     }
@@ -303,38 +297,14 @@ async function revertOneByOne(run: RunState, faults: FaultRecord[]): Promise<voi
 
 /** One revert call; whether the fault is gone. */
 async function revertOnce(run: RunState, fault: FaultRecord): Promise<boolean> {
-  fault.status = 'reverting';
-  fault.revertAttempts++;
+  run.reverting(fault);
   try {
-    const { revertedAt, alreadyGone, handle, note } = await activities.revertFault(fault.handle);
-    if (note) {
-      fault.revertNote = note;
-      run.log('fault.revert-note', `${fault.handle.name}: ${note}`);
-    }
-    Object.assign(fault, {
-      handle: handle ?? fault.handle,
-      status: 'reverted',
-      revertedAt,
-      alreadyGone,
-      lastRevertError: undefined,
-    });
-    run.log('fault.reverted', `${fault.handle.name}${alreadyGone ? ' (already gone)' : ''}${inPlace(fault)}`);
+    run.reverted(fault, await activities.revertFault(fault.handle));
     return true;
   } catch (error) {
-    fault.lastRevertError = messageOf(error);
-    run.log(
-      'fault.revert-failed',
-      `${fault.handle.name} attempt ${fault.revertAttempts}: ${fault.lastRevertError}`,
-    );
+    run.revertFailed(fault, messageOf(error));
     return false;
   }
-}
-
-/** The fault's real window, for the event log: from seen in place to seen gone. */
-function inPlace(fault: FaultRecord): string {
-  if (fault.injectedAt === undefined || fault.revertedAt === undefined) return '';
-  const at = (ms: number) => new Date(ms).toISOString().slice(11, 23);
-  return `; in place ${formatDuration(fault.revertedAt - fault.injectedAt)}, ${at(fault.injectedAt)} to ${at(fault.revertedAt)} UTC`;
 }
 
 async function runRollbackSteps(run: RunState): Promise<void> {
@@ -426,19 +396,6 @@ async function finish(run: RunState, notifier: Notifier): Promise<RunResult> {
   };
 }
 
-/** What prepare refuses with: the file or the targets are wrong, and nothing has changed. */
-const REFUSALS = [
-  'TargetMissing',
-  'ProxyMismatch',
-  'ToxiproxyRefused',
-  'AccountNotAllowed',
-  'BlastRadius',
-  'AwsAccessDenied',
-  'AwsNoCredentials',
-  'Irreversible',
-  'AwsRefused',
-];
-
 /** Why the experiment stopped before its end, for the verdict and the journal. */
 function noteStop(run: RunState, error: unknown): void {
   if (isCancellation(error)) {
@@ -448,9 +405,11 @@ function noteStop(run: RunState, error: unknown): void {
   }
   const cause = error instanceof ActivityFailure ? error.cause : error;
   const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+  // The two failure kinds every provider fails with (src/providers/fault-provider.ts): refused,
+  // nothing changed (exit 64); unavailable, a service did not answer through the retries (exit 69).
   if (run.stage === 'preparing' && type) {
-    if (['ToxiproxyUnreachable', 'AwsTransient'].includes(type)) run.refused = 'unavailable';
-    if (REFUSALS.includes(type)) run.refused = 'invalid-target';
+    if (type === 'Unavailable') run.refused = 'unavailable';
+    if (type === 'Refused') run.refused = 'invalid-target';
   }
   run.failure = `${run.stage} failed: ${messageOf(error)}`;
   run.log('run.failed', run.failure);

@@ -7,7 +7,7 @@
 import { ActivityCancellationType, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PhasePlan, ProbePlan } from '../src/experiment/plan';
-import type { FaultHandle } from '../src/report/journal';
+import type { FaultHandle } from '../src/providers';
 
 /**
  * A worker that stops heartbeating for this long is presumed dead, for inject, revert and the
@@ -24,7 +24,6 @@ const retryQuickly = {
   backoffCoefficient: 2,
   maximumInterval: '2s',
   maximumAttempts: 5,
-  nonRetryableErrorTypes: ['ToxiproxyRefused', 'ProxyMismatch', 'TargetMissing'],
 };
 
 // An inject is waited for even when the run is aborted, so a revert never runs ahead of it. AWS
@@ -71,14 +70,13 @@ const notifying = proxyActivities<Pick<Activities, 'sendNotification'>>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
-/** How long a fault's inject or revert may take: its AWS wait, and slack. */
+/**
+ * How long a fault's inject or revert may take: what its handle says it may wait for (an EC2
+ * instance to stop, an FIS experiment to start), and slack.
+ */
 function faultCallOptions(base: ActivityOptions, handle: FaultHandle): ActivityOptions {
-  const waitForMs =
-    handle.provider === 'awsEc2'
-      ? handle.awsEc2.waitForMs
-      : handle.provider === 'awsFis'
-        ? handle.awsFis.waitForMs
-        : 0;
+  const body = (handle as unknown as Record<string, { waitForMs?: unknown } | undefined>)[handle.provider];
+  const waitForMs = typeof body?.waitForMs === 'number' ? body.waitForMs : 0;
   return { ...base, startToCloseTimeout: Math.max(15 * 60_000, waitForMs + SLACK_MS) };
 }
 
@@ -94,8 +92,16 @@ function checkOptions(probes: ProbePlan[], untilDeadlineMs: number): ActivityOpt
   };
 }
 
+/** The longest request timeout in the probe's kind plan (whatever its kind, and in plans of either shape). */
 const requestTimeoutMs = (probe: ProbePlan) =>
-  probe.http?.timeoutMs ?? probe.dynamodb?.timeoutMs ?? probe.ec2Fleet?.timeoutMs ?? 0;
+  Math.max(
+    0,
+    ...Object.values(probe).map((part) =>
+      typeof (part as { timeoutMs?: unknown } | null)?.timeoutMs === 'number'
+        ? (part as { timeoutMs: number }).timeoutMs
+        : 0,
+    ),
+  );
 
 // proxyActivities returns a Proxy with no own keys, so the activities are picked by name.
 export const activities = {

@@ -5,29 +5,27 @@
  */
 import { ActivityFailure, workflowInfo } from '@temporalio/workflow';
 import type { PrepareResult } from '../activities/prepare';
+import { formatDuration } from '../src/experiment/duration';
 import type { RunPlan } from '../src/experiment/plan';
 import { failedOnMeasurement, NEEDED_TEXT, phaseGapTexts, undersampled } from '../src/report/coverage';
-import { describeHandle } from '../src/report/fault-text';
-import {
-  type FaultHandle,
-  type FaultRecord,
-  type GuardrailBreach,
-  JOURNAL_VERSION,
-  type Journal,
-  type JournalEvent,
-  type ObserverNote,
-  type PhaseRecord,
-  type ProbeSummary,
-  type RollbackStepRecord,
-  type Signal,
-  type SteadyStateResult,
-  type Verdict,
-  type WatchResult,
+import type {
+  FaultHandle,
+  FaultRecord,
+  GuardrailBreach,
+  Journal,
+  JournalEvent,
+  ObserverNote,
+  PhaseRecord,
+  ProbeSummary,
+  RollbackStepRecord,
+  Signal,
+  SteadyStateResult,
+  Verdict,
+  WatchResult,
 } from '../src/report/journal';
+import { JOURNAL_VERSION } from '../src/report/journal-version';
 import type { HeldLock } from './lock';
 import type { ApprovalAnswer, ApprovalRequest, RunStatus, Stage, Waiting } from './messages';
-
-export { describeHandle };
 
 export const GAMEDAY_VERSION = '0.1.0';
 
@@ -57,6 +55,8 @@ export class RunState {
   readonly locks: HeldLock[] = [];
   account: { id: string; arn: string } | null = null;
   private readonly resolvedHandles = new Map<string, FaultHandle>();
+  /** What each fault touches, in words, as the activities described it: workflow code names no provider. */
+  private readonly descriptions = new Map<string, string>();
   verdict: Verdict | null = null;
   reason = '';
 
@@ -76,12 +76,74 @@ export class RunState {
     };
     this.account = prepared.account;
     for (const handle of prepared.resolved) this.resolvedHandles.set(handle.name, handle);
+    for (const [name, text] of Object.entries(prepared.descriptions ?? {})) this.descriptions.set(name, text);
     if (prepared.account) this.log('aws.account', `${prepared.account.id} (${prepared.account.arn})`);
     if (prepared.createdProxies.length) this.log('proxies.created', prepared.createdProxies.join(', '));
+    // What resolving found out (which instances, exactly), where it found anything.
     for (const handle of prepared.resolved) {
-      if (handle.provider === 'awsEc2')
-        this.log('targets.resolved', `${handle.name}: ${describeHandle(handle)}`);
+      const planned = this.plan.phases.flatMap((p) => p.faults).find((f) => f.name === handle.name);
+      if (planned && JSON.stringify(planned) !== JSON.stringify(handle))
+        this.log('targets.resolved', `${handle.name}: ${this.describe(handle)}`);
     }
+  }
+
+  /** One line that says what a fault touches; the provider's name alone when no activity said more. */
+  describe(handle: FaultHandle): string {
+    return this.descriptions.get(handle.name) ?? `${handle.provider} fault ${handle.name}`;
+  }
+
+  /** A fault is in place: its handle as the inject left it, and what it touches now. */
+  injected(
+    fault: FaultRecord,
+    answer: { injectedAt: number; handle?: FaultHandle; description?: string },
+  ): void {
+    // Runs recorded before injects returned a handle keep the one they had.
+    fault.handle = answer.handle ?? fault.handle;
+    fault.status = 'injected';
+    fault.injectedAt = answer.injectedAt;
+    if (answer.description) this.descriptions.set(fault.handle.name, answer.description);
+    this.log('fault.injected', `${fault.handle.name}: ${this.describe(fault.handle)}`);
+  }
+
+  injectFailed(fault: FaultRecord, message: string): void {
+    fault.injectError = message;
+  }
+
+  /** One revert call starts. */
+  reverting(fault: FaultRecord): void {
+    fault.status = 'reverting';
+    fault.revertAttempts++;
+  }
+
+  reverted(
+    fault: FaultRecord,
+    answer: { revertedAt: number; alreadyGone: boolean; handle?: FaultHandle; note?: string },
+  ): void {
+    if (answer.note) {
+      fault.revertNote = answer.note;
+      this.log('fault.revert-note', `${fault.handle.name}: ${answer.note}`);
+    }
+    Object.assign(fault, {
+      handle: answer.handle ?? fault.handle,
+      status: 'reverted',
+      revertedAt: answer.revertedAt,
+      alreadyGone: answer.alreadyGone,
+      lastRevertError: undefined,
+    });
+    this.log(
+      'fault.reverted',
+      `${fault.handle.name}${answer.alreadyGone ? ' (already gone)' : ''}${inPlace(fault)}`,
+    );
+  }
+
+  revertFailed(fault: FaultRecord, message: string): void {
+    fault.lastRevertError = message;
+    this.log('fault.revert-failed', `${fault.handle.name} attempt ${fault.revertAttempts}: ${message}`);
+  }
+
+  /** The rollback timeout passed with the fault still in place: someone must remove it by hand. */
+  gaveUp(fault: FaultRecord): void {
+    fault.status = 'revert-failed';
   }
 
   /** A fault's handle as preparing resolved it (which instances, exactly). */
@@ -100,7 +162,7 @@ export class RunState {
   record(handle: FaultHandle): FaultRecord {
     const fault: FaultRecord = { handle, status: 'recorded', recordedAt: Date.now(), revertAttempts: 0 };
     this.faults.push(fault);
-    this.log('fault.recorded', `${handle.name}: ${describeHandle(handle)}`);
+    this.log('fault.recorded', `${handle.name}: ${this.describe(handle)}`);
     return fault;
   }
 
@@ -163,12 +225,12 @@ export class RunState {
         ...watch.expectations.map((e) => ({ ...e.summary, probe: `expect ${e.probe}` })),
       ];
     }
-    for (const observation of watch?.fis ?? []) {
+    for (const observation of watch?.observations ?? []) {
       const last = observation.states.at(-1);
-      if (last && ['completed', 'stopped', 'failed', 'cancelled'].includes(last.status)) {
+      if (last?.ended) {
         this.log(
-          'fis.ended-early',
-          `${observation.fault}: FIS experiment ${observation.experimentId} ${last.status} during the phase (${last.reason})`,
+          'fault.ended-early',
+          `${observation.fault}: ${observation.subject} ${last.status} during the phase (${last.reason})`,
         );
       }
     }
@@ -235,7 +297,7 @@ export class RunState {
     };
   }
 
-  /** The verdict follows DESIGN.md's table; the first matching row wins. */
+  /** The verdict follows docs/architecture.md's table; the first matching row wins. */
   decide(): { verdict: Verdict; reason: string } {
     const stuck = this.remaining();
     const failedExpectations = this.phases.flatMap((phase) =>
@@ -291,7 +353,7 @@ export class RunState {
         .filter((f) => f.status === 'revert-failed')
         .map((f) => ({
           what: `fault ${f.handle.name}`,
-          detail: `${describeHandle(f.handle)}; last error: ${f.lastRevertError ?? 'unknown'}`,
+          detail: `${this.describe(f.handle)}; last error: ${f.lastRevertError ?? 'unknown'}`,
         })),
       ...this.rollbackSteps
         .filter((s) => !s.ok)
@@ -333,6 +395,13 @@ export class RunState {
       },
     };
   }
+}
+
+/** The fault's real window, for the event log: from seen in place to seen gone. */
+function inPlace(fault: FaultRecord): string {
+  if (fault.injectedAt === undefined || fault.revertedAt === undefined) return '';
+  const at = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+  return `; in place ${formatDuration(fault.revertedAt - fault.injectedAt)}, ${at(fault.injectedAt)} to ${at(fault.revertedAt)} UTC`;
 }
 
 /** What went wrong, in the words of whoever failed: activity failures wrap the activity's error. */

@@ -1,13 +1,27 @@
-/** Takes one sample of any probe kind; a new kind adds a file here and one line below. */
+/** Takes one sample of any probe kind, through the registry (src/providers). */
 import type { ProbePlan } from '../../src/experiment/plan';
-import { sampleDynamoDb } from './dynamodb';
-import { sampleEc2Fleet } from './ec2-fleet';
-import { sampleHttp } from './http';
+import { kindOf, PROBE_KINDS, probeBodyOf } from '../../src/providers';
 import type { Sample } from './samples';
 
 export function takeSample(probe: ProbePlan, signal?: AbortSignal): Promise<Sample> {
-  if (probe.dynamodb) return sampleDynamoDb(probe.dynamodb, signal);
-  if (probe.ec2Fleet) return sampleEc2Fleet(probe.ec2Fleet, probe.okRange);
-  if (probe.http) return sampleHttp(probe.http, probe.okStatus, signal);
-  throw new Error(`probe ${probe.name} has no kind`);
+  const current = currentShape(probe);
+  return kindOf(current).sample(probeBodyOf(current), signal);
+}
+
+/**
+ * A probe as this worker plans them. Runs planned before probe kinds had a `kind` (still running
+ * while the workers were upgraded) carried what makes one sample a success beside the kind, as
+ * `okStatus` and `okRange`; the kinds now keep it in their own plan, as `okStatus` and `range`.
+ */
+export function currentShape(probe: ProbePlan): ProbePlan {
+  if (probe.kind) return probe;
+  const old = probe as unknown as Record<string, unknown> & {
+    name: string;
+    okStatus?: unknown;
+    okRange?: unknown;
+  };
+  const kind = PROBE_KINDS.find((name) => old[name] !== undefined);
+  if (!kind) throw new Error(`probe ${old.name} has no kind`);
+  const body = { ...(old[kind] as object), okStatus: old.okStatus ?? null, range: old.okRange ?? {} };
+  return { ...old, kind, [kind]: body } as unknown as ProbePlan;
 }

@@ -7,16 +7,9 @@ import type { AbortWhenPlan, TolerancePlan } from '../../src/experiment/plan';
 import { COVERAGE_NEEDED } from '../../src/report/coverage';
 import type { GuardrailBreach, ProbeSummary, ToleranceCheck } from '../../src/report/journal';
 
-export interface Sample {
-  /** When the request started. */
-  at: number;
-  ok: boolean;
-  latencyMs: number;
-  status?: number;
-  /** What a counting probe (ec2Fleet) counted. */
-  value?: number;
-  error?: string;
-}
+export type { Sample } from '../../src/providers/probe-kind';
+
+import type { Sample } from '../../src/providers/probe-kind';
 
 const MAX_BUCKETS = 120;
 

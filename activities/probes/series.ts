@@ -9,8 +9,10 @@
  */
 import type { ProbePlan } from '../../src/experiment/plan';
 import type { ProbeKind } from '../../src/experiment/schema';
+import { kindOf, probeBodyOf } from '../../src/providers';
 import type { ProbeSummary } from '../../src/report/journal';
 import { addCovered, expectedSamples, findGaps, gapThreshold, type SamplingWindow, type Span } from './gaps';
+import { currentShape } from './index';
 import { type Sample, type SampleFacts, summarize } from './samples';
 
 export interface SeriesState {
@@ -169,7 +171,7 @@ export function summarizeSeries(
     ...summary,
     ...(complete ? {} : exactFigures(summary, series)),
     ...(probe.kind ? { kind: probe.kind } : {}),
-    ...(probe.range && probe.kind === 'ec2Fleet' ? { range: probe.range } : {}),
+    ...(probe.range ? { range: probe.range } : {}),
     everyMs: series.everyMs,
     bucketMs: series.tally.bucketMs,
     expected,
@@ -210,20 +212,17 @@ export function seriesOf(samples: readonly Sample[], options: Parameters<typeof 
 }
 
 /** The kind and range of a planned probe, as its summaries name them. */
-export function identityOf(probe: ProbePlan, name = probe.name): ProbeIdentity {
-  const kind: ProbeKind | undefined = probe.ec2Fleet
-    ? 'ec2Fleet'
-    : probe.dynamodb
-      ? 'dynamodb'
-      : probe.http
-        ? 'http'
-        : undefined;
-  return { name, ...(kind ? { kind } : {}), ...(kind === 'ec2Fleet' ? { range: probe.okRange } : {}) };
+export function identityOf(plan: ProbePlan, name = plan.name): ProbeIdentity {
+  const probe = currentShape(plan);
+  const measured = kindOf(probe).measures === 'value';
+  const range = (probeBodyOf(probe) as { range?: { min?: number; max?: number } }).range;
+  return { name, kind: probe.kind, ...(measured ? { range: range ?? {} } : {}) };
 }
 
 /** How long one sample may take: a request still running when a window closes is dropped. */
-export function timeoutOf(probe: ProbePlan): number {
-  return probe.http?.timeoutMs ?? probe.dynamodb?.timeoutMs ?? probe.ec2Fleet?.timeoutMs ?? 0;
+export function timeoutOf(plan: ProbePlan): number {
+  const probe = currentShape(plan);
+  return kindOf(probe).timeoutMs(probeBodyOf(probe));
 }
 
 /** A summary of what a heartbeat carries, for `gameday status`: either shape a worker may send. */

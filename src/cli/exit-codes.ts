@@ -1,4 +1,4 @@
-/** Exit codes (DESIGN.md): a verdict's code, or why nothing ran (sysexits.h values). */
+/** Exit codes (docs/architecture.md, "Run lifecycle and verdicts"): a verdict's code, or why nothing ran (sysexits.h values). */
 import type { Verdict } from '../report/journal';
 
 export const EXIT = {

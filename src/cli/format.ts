@@ -79,10 +79,10 @@ export function statusBlock(view: RunView, now = Date.now()): string {
   for (const fault of status.faults) lines.push(`  fault ${faultLine(fault)}`);
   const probes = view.live.length > 0 ? view.live : status.latest;
   for (const summary of probes) lines.push(`  ${probeLine(summary)}`);
-  for (const observation of view.fis) {
+  for (const observation of view.observations) {
     const last = observation.states.at(-1);
     const state = last ? `${last.status} (${last.reason})` : 'not seen yet';
-    lines.push(`  fis ${observation.fault}: experiment ${observation.experimentId} ${state}`);
+    lines.push(`  observed ${observation.fault}: ${observation.subject} ${state}`);
   }
   for (const activity of view.pending) {
     if (activity.attempt > 1) {

@@ -1,6 +1,6 @@
 /**
  * The `gameday` command. Each subcommand lives in its own file, loaded only when it runs (see
- * ./commands); this one maps every way a command can fail to DESIGN.md's exit codes and a message
+ * ./commands); this one maps every way a command can fail to the exit codes (docs/architecture.md) and a message
  * that says what to do.
  */
 import { Command, CommanderError, Help } from 'commander';

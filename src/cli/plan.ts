@@ -4,17 +4,16 @@
  * instances and the FIS actions each fault would touch. Changes nothing.
  */
 import { resolve } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
 import { webhookHost } from '../../activities/notify';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
 import { loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
-import { describeHandle } from '../report/fault-text';
-import type { FaultHandle } from '../report/journal';
+import { bodyOf, describeHandle, type FaultHandle, kindOf, probeBodyOf, providerOf } from '../providers';
+import { isProviderFailure } from '../providers/fault-provider';
+import type { ToxiproxySettingsPlan } from '../providers/faults/toxiproxy';
 import { CliError, EXIT } from './exit-codes';
-import { fisFaultLines } from './plan-fis';
 
 export function registerPlan(program: Command): void {
   program
@@ -42,8 +41,9 @@ export function registerPlan(program: Command): void {
     });
 }
 
+/** Plan reads AWS for real when the run uses it; other providers' targets are what the file says. */
 function needsResolving(plan: RunPlan): boolean {
-  return plan.aws !== null || plan.phases.some((p) => p.faults.some((f) => f.provider !== 'toxiproxy'));
+  return plan.aws !== null;
 }
 
 /** The same read-only resolution a run does before anything else, with the CLI's credentials. */
@@ -51,11 +51,17 @@ async function resolveForPlan(plan: RunPlan): Promise<ResolvedTargets> {
   try {
     return await resolveTargets(plan);
   } catch (error) {
-    if (error instanceof ApplicationFailure && !error.nonRetryable) {
-      throw new CliError(`cannot reach AWS to resolve the targets: ${error.message}`, EXIT.unavailable);
-    }
-    throw new CliError(`refused: ${(error as Error).message}`, EXIT.invalidInput);
+    throw planFailure(error, 'cannot reach AWS to resolve the targets');
   }
+}
+
+/** A provider's two failure kinds as the CLI's exit codes: unavailable 69, refused 64. */
+function planFailure(error: unknown, unreachable: string): Error {
+  if (error instanceof CliError) return error;
+  if (isProviderFailure(error) && error.kind === 'unavailable') {
+    return new CliError(`${unreachable}: ${error.message}`, EXIT.unavailable);
+  }
+  return new CliError(`refused: ${(error as Error).message}`, EXIT.invalidInput);
 }
 
 export async function describePlan(plan: RunPlan, targets: ResolvedTargets | null): Promise<string> {
@@ -72,9 +78,10 @@ export async function describePlan(plan: RunPlan, targets: ResolvedTargets | nul
       lines.push(`  account ${targets.account.id} as ${targets.account.arn}${allowed}`);
     }
   }
-  if (plan.toxiproxy) {
-    lines.push(`toxiproxy ${plan.toxiproxy.url}`);
-    for (const proxy of plan.toxiproxy.proxies) {
+  const toxiproxy = plan.providers.toxiproxy as ToxiproxySettingsPlan | undefined;
+  if (toxiproxy) {
+    lines.push(`toxiproxy ${toxiproxy.url}`);
+    for (const proxy of toxiproxy.proxies) {
       lines.push(
         `  ensure proxy ${proxy.name}: ${proxy.listen} -> ${proxy.upstream} (created if missing, left in place)`,
       );
@@ -126,55 +133,26 @@ export async function describePlan(plan: RunPlan, targets: ResolvedTargets | nul
 }
 
 async function faultLines(fault: FaultHandle): Promise<string[]> {
-  switch (fault.provider) {
-    case 'toxiproxy': {
-      const t = fault.toxiproxy;
-      return [
-        t.action === 'down'
-          ? `     ${fault.name}: disable proxy ${t.proxy}`
-          : `     ${fault.name}: add toxic ${t.toxic.name} to proxy ${t.proxy}: ${t.toxic.type} ${t.toxic.stream} ` +
-            `toxicity ${t.toxic.toxicity} ${JSON.stringify(t.toxic.attributes)}`,
-      ];
-    }
-    case 'awsEc2': {
-      const e = fault.awsEc2;
-      // Which instances depends on the run id: without --id, say which could be chosen.
-      const lines = e.seed.startsWith('<runId>/')
-        ? [
-            `     ${fault.name}: ec2 ${e.region} ${e.action} ${e.selection} of the ${e.candidates} matching ` +
-              `${e.action === 'terminate' ? 'running or stopped' : 'running'} instances, chosen by the run id ` +
-              `(plan --id RUN_ID shows exactly which): ${(e.matched ?? []).join(', ') || 'none'}`,
-          ]
-        : [`     ${fault.name}: ${describeHandle(fault)}`];
-      if (e.action === 'terminate') {
-        lines.push('     THIS TERMINATES INSTANCES. IT CANNOT BE UNDONE: ROLLBACK WILL NOT BRING THEM BACK.');
-      }
-      return lines;
-    }
-    case 'awsFis':
-      return fisFaultLines(fault.name, fault.awsFis);
+  const provider = providerOf(fault);
+  try {
+    const lines = provider.planLines
+      ? await provider.planLines(bodyOf(fault), fault.name)
+      : [`${fault.name}: ${describeHandle(fault)}`];
+    return lines.map((line) => `     ${line}`);
+  } catch (error) {
+    throw planFailure(error, `cannot reach ${fault.provider} to plan fault ${fault.name}`);
   }
 }
 
 function probeTarget(probe: ProbePlan): string {
-  if (probe.http) return `${probe.http.method} ${probe.http.url}`;
-  if (probe.dynamodb) return `dynamodb ${probe.dynamodb.operation} ${probe.dynamodb.table}`;
-  if (probe.ec2Fleet)
-    return `ec2 instances ${probe.ec2Fleet.state} ${JSON.stringify(probe.ec2Fleet.tags ?? probe.ec2Fleet.filters ?? {})}`;
-  return 'no probe';
+  return kindOf(probe).describe(probeBodyOf(probe));
 }
 
 function redactHeaders(plan: RunPlan): RunPlan {
-  const redact = (probe: ProbePlan): ProbePlan =>
-    probe.http?.headers
-      ? {
-          ...probe,
-          http: {
-            ...probe.http,
-            headers: Object.fromEntries(Object.keys(probe.http.headers).map((k) => [k, '<redacted>'])),
-          },
-        }
-      : probe;
+  const redact = (probe: ProbePlan): ProbePlan => {
+    const kind = kindOf(probe);
+    return kind.redact ? ({ ...probe, [probe.kind]: kind.redact(probeBodyOf(probe)) } as ProbePlan) : probe;
+  };
   return {
     ...plan,
     steadyState: plan.steadyState.map(redact),

@@ -4,23 +4,14 @@
  * the zod result, so they are reported together with schema errors even when other parts of the
  * file are invalid.
  */
-import { destroysInstances, FIS_ACTIONS, FIS_CATALOGUE_DATE, nearestActionId } from './fis-actions';
+import { FAULT_PROVIDERS, faultProviders, PROBE_KINDS, probeKinds } from '../providers';
+import type { FaultProvider } from '../providers/fault-provider';
+import type { ProbeKind } from '../providers/probe-kind';
 import { limitIssues } from './limits';
+import { isObject, list, pathText, type Raw, type RawIssue, uniqueNames } from './raw';
 import { probeRateIssues } from './sampling';
-import { FAULT_PROVIDERS, PROBE_KINDS } from './schema';
 
-export interface RawIssue {
-  path: (string | number)[];
-  message: string;
-}
-
-type Raw = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Raw =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-const named = (value: unknown) =>
-  Array.isArray(value) ? value.length > 0 : isObject(value) && Object.keys(value).length > 0;
+export { pathText, type RawIssue } from './raw';
 
 export function crossFieldIssues(data: unknown): RawIssue[] {
   if (!isObject(data)) return [];
@@ -72,9 +63,13 @@ export function crossFieldIssues(data: unknown): RawIssue[] {
     });
   });
 
-  const toxiproxy =
-    isObject(data.settings) && isObject(data.settings.toxiproxy) ? data.settings.toxiproxy : undefined;
-  if (toxiproxy) uniqueNames(toxiproxy.proxies, ['settings', 'toxiproxy', 'proxies'], 'proxy', issues);
+  const settings = isObject(data.settings) ? data.settings : {};
+  for (const key of FAULT_PROVIDERS) {
+    const declared = settings[key];
+    const rules: FaultProvider = faultProviders[key];
+    if (isObject(declared) && rules.settings?.issues)
+      issues.push(...rules.settings.issues(declared, ['settings', key]));
+  }
 
   issues.push(...awsIssues(data));
   issues.push(...limitIssues(data));
@@ -82,11 +77,10 @@ export function crossFieldIssues(data: unknown): RawIssue[] {
   return issues;
 }
 
-/** The safety rules of AWS faults and probes that a single field cannot express. */
+/** Each provider's own rules, and whether the file says where AWS is when anything needs it. */
 function awsIssues(data: Raw): RawIssue[] {
   const issues: RawIssue[] = [];
   const target = isObject(data.target) ? data.target : {};
-  const maxBlastRadius = typeof target.maxBlastRadius === 'number' ? target.maxBlastRadius : 50;
   const aws = isObject(data.settings) && isObject(data.settings.aws) ? data.settings.aws : undefined;
   const usesAws: (string | number)[][] = [];
 
@@ -95,13 +89,12 @@ function awsIssues(data: Raw): RawIssue[] {
     list(phase.faults).forEach((fault, f) => {
       if (!isObject(fault)) return;
       const path = ['phases', p, 'faults', f];
-      if (isObject(fault.awsEc2)) {
-        usesAws.push([...path, 'awsEc2']);
-        issues.push(...ec2FaultIssues(fault.awsEc2, [...path, 'awsEc2'], maxBlastRadius));
-      }
-      if (isObject(fault.awsFis)) {
-        usesAws.push([...path, 'awsFis']);
-        issues.push(...fisFaultIssues(fault.awsFis, [...path, 'awsFis'], maxBlastRadius));
+      for (const key of FAULT_PROVIDERS) {
+        const spec = fault[key];
+        if (!isObject(spec)) continue;
+        const provider: FaultProvider = faultProviders[key];
+        if (provider.usesAws) usesAws.push([...path, key]);
+        if (provider.issues) issues.push(...provider.issues(spec, [...path, key], data));
       }
     });
   });
@@ -113,10 +106,12 @@ function awsIssues(data: Raw): RawIssue[] {
   ];
   for (const [probe, path] of probes) {
     if (!isObject(probe)) continue;
-    if (isObject(probe.ec2Fleet)) usesAws.push([...path, 'ec2Fleet']);
-    if (isObject(probe.dynamodb)) {
-      usesAws.push([...path, 'dynamodb']);
-      issues.push(...dynamoProbeIssues(probe.dynamodb, [...path, 'dynamodb']));
+    for (const key of PROBE_KINDS) {
+      const spec = probe[key];
+      if (!isObject(spec)) continue;
+      const kind: ProbeKind = probeKinds[key];
+      if (kind.usesAws) usesAws.push([...path, key]);
+      if (kind.issues) issues.push(...kind.issues(spec, [...path, key]));
     }
   }
 
@@ -132,156 +127,6 @@ function awsIssues(data: Raw): RawIssue[] {
     });
   }
   return issues;
-}
-
-function ec2FaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
-  const issues: RawIssue[] = [];
-  if (!named(fault.instanceIds) && !named(fault.tags) && !named(fault.filters)) {
-    issues.push({
-      path,
-      message:
-        'name the instances with instanceIds, tags or filters: an empty selector matches every instance in the region',
-    });
-  }
-  if (fault.action === 'terminate' && fault.irreversible !== true) {
-    issues.push({
-      path: [...path, 'action'],
-      message:
-        'terminate cannot be undone: set irreversible: true to confirm that this run destroys instances',
-    });
-  }
-  issues.push(...selectionIssues(fault.selection, [...path, 'selection'], maxBlastRadius));
-  return issues;
-}
-
-function fisFaultIssues(fault: Raw, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
-  const issues: RawIssue[] = [];
-  const given = ['templateId', 'template'].filter((key) => key in fault);
-  if (given.length !== 1) issues.push({ path, message: 'give exactly one of templateId and template' });
-  const template = isObject(fault.template) ? fault.template : undefined;
-  if (!template) return issues;
-  const targets = isObject(template.targets) ? template.targets : {};
-  const actions = isObject(template.actions) ? template.actions : {};
-  for (const [name, targetSpec] of Object.entries(targets)) {
-    if (isObject(targetSpec)) {
-      const selectionPath = [...path, 'template', 'targets', name, 'selectionMode'];
-      issues.push(...selectionIssues(targetSpec.selectionMode, selectionPath, maxBlastRadius));
-    }
-  }
-  if (Object.keys(actions).length === 0) {
-    issues.push({ path: [...path, 'template', 'actions'], message: 'name at least one action' });
-  }
-  const options = isObject(template.experimentOptions) ? template.experimentOptions : {};
-  if (options.accountTargeting === 'multi-account') {
-    issues.push({
-      path: [...path, 'template', 'experimentOptions', 'accountTargeting'],
-      message:
-        'multi-account templates act in accounts target.accounts cannot check; run one experiment per account',
-    });
-  }
-  for (const [name, targetSpec] of Object.entries(targets)) {
-    if (!isObject(targetSpec)) continue;
-    const byArn = list(targetSpec.resourceArns).length > 0;
-    const byAttributes = named(targetSpec.resourceTags) || list(targetSpec.filters).length > 0;
-    if (byArn && byAttributes) {
-      issues.push({
-        path: [...path, 'template', 'targets', name, 'resourceArns'],
-        message: 'FIS takes a target by resourceArns or by resourceTags and filters, not both',
-      });
-    }
-  }
-  for (const [name, action] of Object.entries(actions)) {
-    if (!isObject(action)) continue;
-    const actionPath = [...path, 'template', 'actions', name];
-    const actionId = typeof action.actionId === 'string' ? action.actionId : undefined;
-    issues.push(...fisActionIssues(actionId, fault.irreversible === true, [...actionPath, 'actionId']));
-    const takes = actionId ? (FIS_ACTIONS[actionId]?.resourceTypes ?? []) : [];
-    for (const [key, targetName] of Object.entries(isObject(action.targets) ? action.targets : {})) {
-      if (typeof targetName !== 'string') continue;
-      const targetSpec = targets[targetName];
-      if (!isObject(targetSpec)) {
-        issues.push({
-          path: [...actionPath, 'targets', key],
-          message: `no target named "${targetName}" in template.targets`,
-        });
-      } else if (
-        takes.length > 0 &&
-        typeof targetSpec.resourceType === 'string' &&
-        !takes.includes(targetSpec.resourceType)
-      ) {
-        issues.push({
-          path: [...actionPath, 'targets', key],
-          message: `${actionId} acts on ${takes.join(' or ')}, but target ${targetName} is ${targetSpec.resourceType}`,
-        });
-      }
-    }
-    list(action.startAfter).forEach((after, i) => {
-      if (typeof after === 'string' && !(after in actions)) {
-        issues.push({
-          path: [...actionPath, 'startAfter', i],
-          message: `no action named "${after}" in template.actions`,
-        });
-      }
-    });
-  }
-  return issues;
-}
-
-/**
- * An action id FIS does not have, and an action that destroys instances without the file saying
- * irreversible: true (the prepare step checks the latter again on templates read from FIS by id).
- */
-function fisActionIssues(
-  actionId: string | undefined,
-  irreversible: boolean,
-  path: (string | number)[],
-): RawIssue[] {
-  if (actionId === undefined) return [];
-  if (!(actionId in FIS_ACTIONS)) {
-    const nearest = nearestActionId(actionId);
-    return [
-      {
-        path,
-        message:
-          `FIS has no action ${actionId} (gameday's copy of FIS's actions reference, ${FIS_CATALOGUE_DATE})` +
-          (nearest ? `; did you mean ${nearest}?` : ''),
-      },
-    ];
-  }
-  const destroys = destroysInstances(actionId);
-  if (destroys && !irreversible) {
-    return [
-      {
-        path,
-        message: `${actionId} cannot be undone (it ${destroys}): set irreversible: true on the fault to confirm`,
-      },
-    ];
-  }
-  return [];
-}
-
-/** PERCENT(n) above the blast radius, and selections of nothing, are refused before any run. */
-function selectionIssues(selection: unknown, path: (string | number)[], maxBlastRadius: number): RawIssue[] {
-  if (typeof selection !== 'string') return [];
-  const percent = /^PERCENT\((\d+(?:\.\d+)?)\)$/.exec(selection);
-  if (percent && Number(percent[1]) > maxBlastRadius) {
-    return [
-      {
-        path,
-        message: `${selection} is above target.maxBlastRadius (${maxBlastRadius}%); raise it deliberately if you mean it`,
-      },
-    ];
-  }
-  if (/^(PERCENT|COUNT)\(0(\.0+)?\)$/.test(selection))
-    return [{ path, message: `${selection} selects nothing` }];
-  return [];
-}
-
-function dynamoProbeIssues(probe: Raw, path: (string | number)[]): RawIssue[] {
-  const needs: Record<string, string> = { GetItem: 'key', PutItem: 'item', Query: 'keyCondition' };
-  const operation = typeof probe.operation === 'string' ? probe.operation : 'GetItem';
-  const needed = needs[operation];
-  return needed && !(needed in probe) ? [{ path, message: `${operation} needs ${needed}` }] : [];
 }
 
 function exactlyOneKey(
@@ -303,22 +148,6 @@ function exactlyOneKey(
   });
 }
 
-function uniqueNames(items: unknown, path: (string | number)[], what: string, issues: RawIssue[]): void {
-  const seen = new Map<string, number>();
-  list(items).forEach((item, i) => {
-    if (!isObject(item) || typeof item.name !== 'string') return;
-    const first = seen.get(item.name);
-    if (first === undefined) {
-      seen.set(item.name, i);
-    } else {
-      issues.push({
-        path: [...path, i, 'name'],
-        message: `duplicate ${what} name "${item.name}" (first at ${pathText([...path, first])})`,
-      });
-    }
-  });
-}
-
 function knownProbe(
   name: string,
   probeNames: Set<string>,
@@ -328,11 +157,4 @@ function knownProbe(
   if (probeNames.has(name)) return;
   const known = [...probeNames].join(', ') || 'none';
   issues.push({ path, message: `no steadyState probe is named "${name}" (known: ${known})` });
-}
-
-/** `phases[0].faults[1].name` */
-export function pathText(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
-    .join('');
 }

@@ -5,7 +5,7 @@
  * types: a field the SDK gains is a type error here, not a refusal of users' templates. The one
  * field FIS's API reference has and the pinned SDK (3.523.0, the newest the registry here serves)
  * does not, experimentReportConfiguration, is typed from the API reference and sent by
- * activities/faults/aws-fis.ts past the SDK's serializer, which would drop it.
+ * src/providers/faults/aws-fis.ts past the SDK's serializer, which would drop it.
  */
 import type {
   CreateExperimentTemplateActionInput,

@@ -4,14 +4,25 @@
  * applied. The plan is the workflow's input, so it holds plain data only.
  */
 
-import { createHash } from 'node:crypto';
-import type { FaultHandle } from '../report/journal';
-import type { ReportFormat } from '../report/write';
+import {
+  FAULT_PROVIDERS,
+  type FaultHandle,
+  type FaultProviderName,
+  faultProviders,
+  PROBE_KINDS,
+  type ProbeBody,
+  probeKinds,
+} from '../providers';
+import { type AwsLocationPlan, type AwsLocator, awsLocator } from '../providers/aws-location';
+import type { FaultProvider } from '../providers/fault-provider';
+import type { ProbeKind, SampleExpect } from '../providers/probe-kind';
+import { type HttpRequestPlan, planHttp } from '../providers/probes/http';
 import { parseDuration } from './duration';
+import { PlanRefused } from './plan-refused';
+import type { ReportFormat } from './report-formats';
 import {
   type Experiment,
   type Fault,
-  type HttpRequest,
   type InlineProbe,
   NOTIFY_EVENTS,
   type NotifyEvent,
@@ -19,14 +30,9 @@ import {
   type Tolerance,
 } from './schema';
 
-export interface HttpRequestPlan {
-  url: string;
-  method: string;
-  timeoutMs: number;
-  /** Values may hold ${GAMEDAY_SECRET_*} references, filled in by the activity on the worker. */
-  headers?: Record<string, string>;
-  body?: string;
-}
+export type { DynamoDbProbePlan } from '../providers/probes/dynamodb';
+export type { Ec2FleetProbePlan } from '../providers/probes/ec2-fleet';
+export type { HttpRequestPlan } from '../providers/probes/http';
 
 export interface TolerancePlan {
   status?: number[];
@@ -39,42 +45,18 @@ export interface TolerancePlan {
   consecutiveFailures?: number;
 }
 
-export interface AwsLocationPlan {
-  region: string;
-  /** Absent means AWS's own endpoint for the region. */
-  endpoint?: string;
-}
+export type { AwsLocationPlan } from '../providers/aws-location';
+export { PlanRefused } from './plan-refused';
 
-export interface DynamoDbProbePlan extends AwsLocationPlan {
-  table: string;
-  operation: 'GetItem' | 'PutItem' | 'Query';
-  key?: Record<string, unknown>;
-  item?: Record<string, unknown>;
-  keyCondition?: string;
-  values?: Record<string, unknown>;
-  timeoutMs: number;
-}
-
-export interface Ec2FleetProbePlan extends AwsLocationPlan {
-  tags?: Record<string, string>;
-  filters?: { name: string; values: string[] }[];
-  state: string;
-  timeoutMs: number;
-}
-
-/** A probe: exactly one of http, dynamodb, ec2Fleet. */
-export interface ProbePlan {
+/**
+ * A probe: its name, exactly one kind (`kind: 'http', http: {...}`: what makes one sample a success
+ * lives in the kind's own plan), how it is sampled, and what must hold over its samples.
+ */
+export type ProbePlan = {
   name: string;
-  http?: HttpRequestPlan;
-  dynamodb?: DynamoDbProbePlan;
-  ec2Fleet?: Ec2FleetProbePlan;
-  /** Statuses that make an http sample a success; null means 200-399. */
-  okStatus: number[] | null;
-  /** The count an ec2Fleet sample must be within to be a success. */
-  okRange: { min?: number; max?: number };
   sample: { everyMs: number; count: number };
   tolerance: TolerancePlan;
-}
+} & ProbeBody;
 
 export interface AbortWhenPlan {
   errorRate?: number;
@@ -111,18 +93,13 @@ export interface RollbackStepPlan {
   okStatus: number[] | null;
 }
 
-export interface ProxyPlan {
-  name: string;
-  listen: string;
-  upstream: string;
-}
-
 export interface RunPlan {
   runId: string;
   experiment: { name: string; description: string; tags: string[]; file: string; sha256: string };
   environment: 'local' | 'staging' | 'production';
   timeScale: number;
-  toxiproxy: { url: string; proxies: ProxyPlan[] } | null;
+  /** Each provider's run-level settings as the run uses them (settings.toxiproxy: its server and proxies). */
+  providers: Partial<Record<FaultProviderName, unknown>>;
   /** Set when any fault or probe talks to AWS: the account is checked with STS before anything runs. */
   aws: { region: string; accounts: string[] | null; sts: AwsLocationPlan } | null;
   maxBlastRadius: number;
@@ -144,10 +121,6 @@ export interface WebhookPlan {
   url: string;
   format: 'slack' | 'json';
   events: NotifyEvent[];
-}
-
-export class PlanRefused extends Error {
-  override name = 'PlanRefused';
 }
 
 export interface PlanOptions {
@@ -175,11 +148,9 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     );
   }
 
-  const toxiproxyUrl = env.TOXIPROXY_URL || experiment.settings.toxiproxy?.url || 'http://127.0.0.1:8474';
-  const aws = awsLocator(experiment, env);
-  const usesToxiproxy =
-    experiment.settings.toxiproxy !== undefined ||
-    experiment.phases.some((p) => p.faults.some((f) => f.toxiproxy));
+  const aws = awsLocator(experiment.settings.aws, experiment.target.regions, env);
+  const settingsOf = (key: FaultProviderName): unknown =>
+    (experiment.settings as Record<string, unknown>)[key];
 
   const probes = new Map(experiment.steadyState.map((probe) => [probe.name, planProbe(probe, aws)]));
   const probeNamed = (name: string): ProbePlan => {
@@ -199,9 +170,12 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     },
     environment: experiment.target.environment,
     timeScale: experiment.timeScale,
-    toxiproxy: usesToxiproxy
-      ? { url: toxiproxyUrl, proxies: experiment.settings.toxiproxy?.proxies ?? [] }
-      : null,
+    providers: providerSettings(experiment, settingsOf, {
+      runId: options.runId,
+      env,
+      settings: undefined,
+      aws,
+    }),
     steadyState: [...probes.values()],
     guardrails: experiment.guardrails.map((guardrail) => ({
       name: guardrail.name,
@@ -223,7 +197,9 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
       gate: phase.gate
         ? { timeoutMs: parseDuration(phase.gate.timeout), onTimeout: phase.gate.onTimeout }
         : null,
-      faults: phase.faults.map((fault) => planFault(fault, phase.name, options.runId, toxiproxyUrl, aws)),
+      faults: phase.faults.map((fault) =>
+        planFault(fault, phase.name, { runId: options.runId, env, aws, settingsOf }),
+      ),
       expectations: phase.expect.map((expectation) => {
         const probe = probeNamed(expectation.probe);
         return {
@@ -242,7 +218,7 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
     rollbackTimeoutMs: parseDuration(experiment.settings.rollbackTimeout),
     rollback: experiment.rollback.map((step) => ({
       name: step.name,
-      http: planHttp(step.http),
+      http: planHttp(step.http) as HttpRequestPlan,
       okStatus: step.expect?.status ?? null,
     })),
     outDir: options.outDir,
@@ -255,134 +231,50 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
   };
 }
 
-/** What the run will call the toxic it adds: unique to the run, readable on the Toxiproxy server. */
-export function toxicName(runId: string, faultName: string): string {
-  return `gameday.${runId}.${faultName}`;
-}
-
-function planFault(fault: Fault, phase: string, runId: string, url: string, aws: AwsLocator): FaultHandle {
-  const identity = { name: fault.name, phase };
-  if (fault.awsEc2) {
-    const spec = fault.awsEc2;
-    return {
-      ...identity,
-      provider: 'awsEc2',
-      awsEc2: {
-        ...aws.location('ec2'),
-        action: spec.action,
-        selector: dropUndefined({ instanceIds: spec.instanceIds, tags: spec.tags, filters: spec.filters }),
-        selection: spec.selection,
-        allowEmpty: spec.allowEmpty,
-        waitForMs: parseDuration(spec.waitFor),
-        seed: `${runId}/${fault.name}`,
-        instances: null,
-        candidates: null,
-        matched: null,
-      },
-    };
+/** The provider's run-level settings, for each provider that has them and is used or configured. */
+function providerSettings(
+  experiment: Experiment,
+  settingsOf: (key: FaultProviderName) => unknown,
+  ctx: { runId: string; env: Record<string, string | undefined>; settings: unknown; aws: AwsLocator },
+): RunPlan['providers'] {
+  const planned: RunPlan['providers'] = {};
+  for (const key of FAULT_PROVIDERS) {
+    const provider: FaultProvider = faultProviders[key];
+    if (!provider.settings) continue;
+    const used = experiment.phases.some((p) => p.faults.some((f) => f[key] !== undefined));
+    const settings = provider.settings.plan(settingsOf(key), used, ctx);
+    if (settings !== null && settings !== undefined) planned[key] = settings;
   }
-  if (fault.awsFis) {
-    const spec = fault.awsFis;
-    return {
-      ...identity,
-      provider: 'awsFis',
-      awsFis: {
-        ...aws.location('fis'),
-        templateId: spec.templateId ?? null,
-        template: (spec.template as Record<string, unknown> | undefined) ?? null,
-        clientToken: clientToken(runId, fault.name),
-        tags: { 'gameday:run-id': runId, 'gameday:fault': fault.name },
-        waitForMs: parseDuration(spec.waitFor),
-        experimentId: null,
-        createdTemplateId: null,
-        irreversible: spec.irreversible,
-        matched: null,
-      },
-    };
-  }
-  const spec = fault.toxiproxy;
-  if (!spec) throw new PlanRefused(`fault ${fault.name} names no provider`);
-  if ('down' in spec) {
-    return {
-      ...identity,
-      provider: 'toxiproxy',
-      toxiproxy: { action: 'down', url, proxy: spec.proxy, marker: toxicName(runId, fault.name) },
-    };
-  }
-  return {
-    ...identity,
-    provider: 'toxiproxy',
-    toxiproxy: {
-      action: 'toxic',
-      url,
-      proxy: spec.proxy,
-      toxic: {
-        name: toxicName(runId, fault.name),
-        type: spec.toxic,
-        stream: spec.stream,
-        toxicity: spec.toxicity,
-        attributes: spec.attributes as Record<string, number>,
-      },
-    },
-  };
+  return planned;
 }
 
-/**
- * AWS client tokens are at most 64 characters; the run id and fault name, hashed, make one that
- * is the same for every attempt of this run's fault and different for every other.
- */
-export function clientToken(runId: string, faultName: string): string {
-  return `gameday-${createHash('sha256').update(`${runId}/${faultName}`).digest('hex').slice(0, 40)}`;
-}
-
-type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb';
-
-interface AwsLocator {
-  location(service: AwsService): AwsLocationPlan;
-  region(): string;
-  used(): boolean;
-}
-
-/**
- * Where each AWS service is for this run. The environment wins over the file, as with the AWS CLI
- * (AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), but the region must still be one of
- * target.regions.
- */
-function awsLocator(experiment: Experiment, env: Record<string, string | undefined>): AwsLocator {
-  const settings = experiment.settings.aws;
-  let used = false;
-  const region = () => {
-    used = true;
-    const resolved = env.AWS_REGION || settings?.region;
-    if (!resolved) throw new PlanRefused('AWS faults and probes need settings.aws.region (or AWS_REGION)');
-    const allowed = experiment.target.regions;
-    if (allowed && !allowed.includes(resolved)) {
-      throw new PlanRefused(
-        `region ${resolved} is not in target.regions (${allowed.join(', ')}); nothing was run`,
-      );
-    }
-    return resolved;
-  };
-  return {
-    region,
-    used: () => used,
-    location(service) {
-      const endpoint =
-        env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ||
-        settings?.endpoints?.[service] ||
-        env.AWS_ENDPOINT_URL ||
-        settings?.endpoint;
-      return { region: region(), ...(endpoint ? { endpoint } : {}) };
-    },
-  };
+function planFault(
+  fault: Fault,
+  phase: string,
+  ctx: {
+    runId: string;
+    env: Record<string, string | undefined>;
+    aws: AwsLocator;
+    settingsOf: (key: FaultProviderName) => unknown;
+  },
+): FaultHandle {
+  const key = FAULT_PROVIDERS.find((name) => fault[name] !== undefined);
+  if (!key) throw new PlanRefused(`fault ${fault.name} names no provider`);
+  const provider: FaultProvider = faultProviders[key];
+  const body = provider.plan(fault[key], {
+    runId: ctx.runId,
+    fault: fault.name,
+    env: ctx.env,
+    settings: ctx.settingsOf(key),
+    aws: ctx.aws,
+  });
+  return { name: fault.name, phase, provider: key, [key]: body } as FaultHandle;
 }
 
 function planProbe(probe: Probe, aws: AwsLocator): ProbePlan {
   return {
     name: probe.name,
-    ...probeKind(probe.name, probe, aws),
-    okStatus: probe.expect.status ?? null,
-    okRange: dropUndefined({ min: probe.expect.min, max: probe.expect.max }),
+    ...probeKind(probe.name, probe, aws, probe.expect),
     sample: { everyMs: parseDuration(probe.sample.every), count: probe.sample.count },
     tolerance: planTolerance(probe.expect),
   };
@@ -391,35 +283,22 @@ function planProbe(probe: Probe, aws: AwsLocator): ProbePlan {
 function planInlineProbe(name: string, probe: InlineProbe, aws: AwsLocator): ProbePlan {
   return {
     name,
-    ...probeKind(name, probe, aws),
-    okStatus: probe.expect?.status ?? null,
-    okRange: dropUndefined({ min: probe.expect?.min, max: probe.expect?.max }),
+    ...probeKind(name, probe, aws, probe.expect),
     sample: { everyMs: 1_000, count: 1 },
     tolerance: {},
   };
 }
 
-function probeKind(name: string, probe: Pick<Probe, 'http' | 'dynamodb' | 'ec2Fleet'>, aws: AwsLocator) {
-  if (probe.http) return { http: planHttp(probe.http) };
-  if (probe.dynamodb) {
-    const { timeout, ...request } = probe.dynamodb;
-    return { dynamodb: { ...aws.location('dynamodb'), ...request, timeoutMs: parseDuration(timeout) } };
-  }
-  if (probe.ec2Fleet) {
-    const { timeout, ...selector } = probe.ec2Fleet;
-    return { ec2Fleet: { ...aws.location('ec2'), ...selector, timeoutMs: parseDuration(timeout) } };
-  }
-  throw new PlanRefused(`probe ${name} names no probe kind`);
-}
-
-function planHttp(request: HttpRequest): HttpRequestPlan {
-  return {
-    url: request.url,
-    method: request.method,
-    timeoutMs: parseDuration(request.timeout),
-    ...(request.headers ? { headers: request.headers } : {}),
-    ...(request.body !== undefined ? { body: request.body } : {}),
-  };
+function probeKind(
+  name: string,
+  probe: Partial<Record<(typeof PROBE_KINDS)[number], unknown>>,
+  aws: AwsLocator,
+  expect: SampleExpect | undefined,
+): ProbeBody {
+  const key = PROBE_KINDS.find((kind) => probe[kind] !== undefined);
+  if (!key) throw new PlanRefused(`probe ${name} names no probe kind`);
+  const kind: ProbeKind = probeKinds[key];
+  return { kind: key, [key]: kind.plan(probe[key], { aws }, expect) } as ProbeBody;
 }
 
 function planTolerance(tolerance: Tolerance): TolerancePlan {

@@ -1,38 +1,31 @@
 /**
- * The experiment file contract (DESIGN.md), as zod schemas. These are the single source of the
+ * The experiment file contract (README "Experiment files"; docs/architecture.md, "The provider
+ * seam"), as zod schemas. These are the single source of the
  * experiment types and of `gameday schema`'s JSON Schema. Every object is strict: an unknown key
  * is an error, because a misspelt `abortWhen` silently ignored is a guardrail that never fires.
  */
 
 import { z } from 'zod';
-import { AwsRegion, AwsSettings, DynamoDbProbe, Ec2Fault, Ec2FleetProbe, FisFault } from './aws-schema';
-import { Duration, DurationText, Fraction, HttpUrl, Name, PositiveInt, ProxyName } from './primitives';
+import {
+  type FaultProviderName,
+  faultSpecKeys,
+  PROBE_KINDS as PROBE_KIND_NAMES,
+  FAULT_PROVIDERS as PROVIDER_NAMES,
+  type ProbeKindName,
+  probeSpecKeys,
+  providerSettingsKeys,
+} from '../providers';
+import { AwsRegion, AwsSettings } from './aws-schema';
+import { HttpRequest } from './http-schema';
+import { Duration, DurationText, Fraction, Name, PositiveInt } from './primitives';
 import { MAX_PROBE_RATE, MAX_PROBES, PROBE_RATE_DEFAULT, PROBES_MESSAGE, SamplingInterval } from './sampling';
 import { forbiddenVariables, SECRET_MESSAGE, SECRET_PREFIX, withoutSecrets } from './worker-secrets';
 
+export { HttpRequest } from './http-schema';
 export { Duration, Name } from './primitives';
 
 // ---------------------------------------------------------------------------------------------
 // Probes
-
-export const HttpRequest = z
-  .strictObject({
-    url: HttpUrl,
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    timeout: Duration.default('2s').describe('Per-request timeout; a request that takes longer is an error'),
-    headers: z
-      .record(
-        z.string(),
-        z.string().refine((value) => forbiddenVariables(value).length === 0, SECRET_MESSAGE),
-      )
-      .optional()
-      .describe(
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: this documents the syntax
-        'Request headers. ${GAMEDAY_SECRET_NAME} in a value is read from the worker environment; values never reach journals',
-      ),
-    body: z.string().optional(),
-  })
-  .describe('An HTTP request');
 
 export const Tolerance = z
   .strictObject({
@@ -56,14 +49,10 @@ export const Sampling = z.strictObject({
   count: PositiveInt.max(10_000),
 });
 
-/** How a probe reaches the system. Exactly one kind per probe; new kinds add one key here. */
-const probeKinds = {
-  http: HttpRequest.optional(),
-  dynamodb: DynamoDbProbe.optional(),
-  ec2Fleet: Ec2FleetProbe.optional(),
-};
-export const PROBE_KINDS = Object.keys(probeKinds) as ProbeKind[];
-export type ProbeKind = keyof typeof probeKinds;
+/** How a probe reaches the system. Exactly one kind per probe; the keys come from the registry. */
+const probeKinds = probeSpecKeys;
+export const PROBE_KINDS = PROBE_KIND_NAMES;
+export type ProbeKind = ProbeKindName;
 
 export const InlineProbe = z
   .strictObject({
@@ -107,48 +96,11 @@ export const Guardrail = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 // Faults
 
-const Stream = z.enum(['upstream', 'downstream']).default('downstream');
-const ToxicCommon = {
-  proxy: ProxyName.describe('The Toxiproxy proxy to act on'),
-  stream: Stream,
-  toxicity: Fraction.default(1).describe('Probability that a connection is affected'),
-};
-const Count = z.number().int().min(0);
+/** Exactly one provider per fault; the keys come from the provider registry (src/providers). */
+export const FAULT_PROVIDERS = PROVIDER_NAMES;
+export type FaultProvider = FaultProviderName;
 
-function toxic<T extends string, A extends z.ZodRawShape>(type: T, attributes: A) {
-  return z.strictObject({ ...ToxicCommon, toxic: z.literal(type), attributes: z.strictObject(attributes) });
-}
-
-export const ToxicFault = z.discriminatedUnion('toxic', [
-  toxic('latency', { latency: Count.describe('ms added'), jitter: Count.default(0).describe('ms, +/-') }),
-  toxic('bandwidth', { rate: Count.describe('KB/s') }),
-  toxic('slow_close', { delay: Count.describe('ms before close') }),
-  toxic('timeout', { timeout: Count.describe('ms before close; 0 holds the data forever') }),
-  toxic('reset_peer', { timeout: Count.default(0).describe('ms before reset') }),
-  toxic('slicer', {
-    average_size: Count.min(1).describe('bytes'),
-    size_variation: Count.default(0).describe('bytes'),
-    delay: Count.default(0).describe('microseconds between slices'),
-  }),
-  toxic('limit_data', { bytes: Count.describe('bytes before close') }),
-]);
-
-export const ProxyDown = z
-  .strictObject({ proxy: ProxyName, down: z.literal(true) })
-  .describe('Disable the proxy: new connections are refused and open ones closed');
-
-export const ToxiproxyFault = z.union([ProxyDown, ToxicFault]);
-
-/** Exactly one provider per fault; new providers add one key here and one file in activities/faults. */
-const faultProviders = {
-  toxiproxy: ToxiproxyFault.optional(),
-  awsEc2: Ec2Fault.optional(),
-  awsFis: FisFault.optional(),
-};
-export const FAULT_PROVIDERS = Object.keys(faultProviders) as FaultProvider[];
-export type FaultProvider = keyof typeof faultProviders;
-
-export const Fault = z.strictObject({ name: Name, ...faultProviders });
+export const Fault = z.strictObject({ name: Name, ...faultSpecKeys });
 
 export const PhaseExpectation = z.strictObject({
   probe: Name.describe('A steadyState probe by name'),
@@ -224,15 +176,6 @@ export const Webhook = z.strictObject({
   events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional().describe('Which events to send (default: all)'),
 });
 
-// host:port, the host an IPv6 address in brackets as Toxiproxy's README writes "[::]:18080".
-const HostPort = z.string().regex(/^([^\s:[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'host:port, or [ipv6]:port');
-
-export const ProxyDeclaration = z.strictObject({
-  name: ProxyName,
-  listen: HostPort,
-  upstream: HostPort,
-});
-
 export const Experiment = z.strictObject({
   version: z.literal(1),
   name: Name.describe('The experiment name; also the lock key'),
@@ -256,18 +199,7 @@ export const Experiment = z.strictObject({
   timeScale: z.number().positive().max(1000).default(1).describe('Multiplies every phase duration'),
   settings: z
     .strictObject({
-      toxiproxy: z
-        .strictObject({
-          url: z
-            .url({ protocol: /^https?$/ })
-            .default('http://127.0.0.1:8474')
-            .describe('TOXIPROXY_URL overrides'),
-          proxies: z
-            .array(ProxyDeclaration)
-            .default([])
-            .describe('Created idempotently before the run, left in place'),
-        })
-        .optional(),
+      ...providerSettingsKeys,
       aws: AwsSettings.optional(),
       rollbackTimeout: Duration.default('10m').describe(
         'How long a revert is retried before the run ends rollback-failed',
@@ -306,10 +238,6 @@ export type InlineProbe = z.infer<typeof InlineProbe>;
 export type Tolerance = z.infer<typeof Tolerance>;
 export type AbortWhen = z.infer<typeof AbortWhen>;
 export type Fault = z.infer<typeof Fault>;
-export type ToxiproxyFault = z.infer<typeof ToxiproxyFault>;
-export type ToxicFault = z.infer<typeof ToxicFault>;
-export type HttpRequest = z.infer<typeof HttpRequest>;
-export type ProxyDeclaration = z.infer<typeof ProxyDeclaration>;
 export type Target = z.infer<typeof Experiment>['target'];
 
 /** JSON Schema of the experiment file, for editors (`gameday schema`). */

@@ -4,6 +4,7 @@
  * escaped by the `html` template.
  */
 import { formatDuration } from '../experiment/duration';
+import { probeKinds } from '../providers';
 import { gapsOf, gapText } from './coverage';
 import { describeHandle } from './fault-text';
 import { type Html, html, selfContainedPage } from './html-text';
@@ -105,7 +106,8 @@ function timelineSection(timeline: Timeline): Html {
       bands: [...bands, ...probe.gaps.map((gap) => ({ kind: 'gap' as const, ...gap }))],
       markers: timeline.markers,
     };
-    const charted = probe.kind === 'ec2Fleet' ? countCharts(probe) : requestCharts(probe);
+    // A kind that measures a value (ec2Fleet's count) is charted against its range, others by latency.
+    const charted = probeKinds[probe.kind]?.measures === 'value' ? countCharts(probe) : requestCharts(probe);
     return html`<figure class="probe-timeline" data-probe="${probe.probe}" data-kind="${probe.kind}">
 <figcaption>${probe.probe}</figcaption>
 ${charted.map((chart) => lineChart({ ...common, ...chart }))}
@@ -266,9 +268,9 @@ function phasesSection(journal: Journal): Html {
       watch && watch.attempts > 1
         ? `the watch resumed on another worker (${watch.attempts} attempts: ${watch.workers.join(', ')})`
         : '',
-      ...(watch?.fis ?? []).map(
+      ...(watch?.observations ?? []).map(
         (o) =>
-          `FIS ${o.experimentId}: ${o.states.map((s) => `${s.status} at ${clock(s.at)}`).join(', ') || 'no state seen'}`,
+          `${o.subject}: ${o.states.map((s) => `${s.status} at ${clock(s.at)}`).join(', ') || 'no state seen'}`,
       ),
     ].filter(Boolean);
     return html`<tr><td>${phase.name}</td><td>${formatDuration(phase.plannedMs)}</td><td>${when(phase.startedAt)}</td><td>${when(phase.endedAt)}</td><td>${phase.faults.join(', ')}</td><td>${notes.join('; ')}</td></tr>`;

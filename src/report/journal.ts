@@ -4,8 +4,11 @@
  * workflow, the activities and the reports share one definition of each.
  */
 import { z } from 'zod';
+import { FaultHandle, PROBE_KINDS, type ProbeKindName } from '../providers';
 
-export const JOURNAL_VERSION = 1;
+import { JOURNAL_VERSION } from './journal-version';
+
+export { JOURNAL_VERSION };
 
 const Timestamp = z.number().int().describe('Milliseconds since the Unix epoch');
 
@@ -15,81 +18,11 @@ export type Verdict = z.infer<typeof Verdict>;
 // ---------------------------------------------------------------------------------------------
 // Faults: the handle names exactly what is injected, so it can be reverted by anyone, any time.
 
-export const ToxicSpec = z.object({
-  name: z.string(),
-  type: z.string(),
-  stream: z.enum(['upstream', 'downstream']),
-  toxicity: z.number(),
-  attributes: z.record(z.string(), z.number()),
-});
-
-export const ToxiproxyHandle = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('toxic'), url: z.string(), proxy: z.string(), toxic: ToxicSpec }),
-  z.object({
-    action: z.literal('down'),
-    url: z.string(),
-    proxy: z.string(),
-    /**
-     * The inert toxic the inject leaves on the proxy it disables, named like the run's toxics: how
-     * a revert, even after a crash, knows that this run disabled the proxy. Absent in older runs.
-     */
-    marker: z.string().optional(),
-    /** Whether the proxy was enabled when the inject found it (it refuses one already disabled). */
-    enabledBefore: z.boolean().optional(),
-  }),
-]);
-export type ToxiproxyHandle = z.infer<typeof ToxiproxyHandle>;
-
-/** Where an AWS API is: the region, and an endpoint only when it is not AWS's own (emulators). */
-const AwsLocation = { region: z.string(), endpoint: z.string().optional() };
-
-export const Ec2Instance = z.object({ id: z.string(), priorState: z.string() });
-
-export const Ec2Handle = z.object({
-  ...AwsLocation,
-  action: z.enum(['stop', 'reboot', 'terminate']),
-  selector: z.object({
-    instanceIds: z.array(z.string()).optional(),
-    tags: z.record(z.string(), z.string()).optional(),
-    filters: z.array(z.object({ name: z.string(), values: z.array(z.string()) })).optional(),
-  }),
-  selection: z.string(),
-  allowEmpty: z.boolean(),
-  waitForMs: z.number(),
-  /** Seeds the deterministic choice among the candidates: the same run picks the same instances. */
-  seed: z.string(),
-  /** Exactly which instances the run touches, with their state before it; null until resolved. */
-  instances: z.array(Ec2Instance).nullable(),
-  candidates: z.number().int().nullable(),
-  /** Every instance the selector matches in any live state: what the run's locks cover. */
-  matched: z.array(z.string()).nullable().default(null),
-});
-export type Ec2Handle = z.infer<typeof Ec2Handle>;
-
-export const FisHandle = z.object({
-  ...AwsLocation,
-  templateId: z.string().nullable(),
-  /** An inline template, created for the run (idempotently, by client token) and deleted after it. */
-  template: z.record(z.string(), z.unknown()).nullable(),
-  clientToken: z.string(),
-  /** Tags on the template and the experiment, so a revert after a crash can find them. */
-  tags: z.record(z.string(), z.string()),
-  waitForMs: z.number(),
-  experimentId: z.string().nullable(),
-  createdTemplateId: z.string().nullable(),
-  irreversible: z.boolean().default(false),
-  /** The EC2 instances the template's instance targets match: what the run's locks cover. */
-  matched: z.array(z.string()).nullable().default(null),
-});
-export type FisHandle = z.infer<typeof FisHandle>;
-
-const faultIdentity = { name: z.string(), phase: z.string() };
-export const FaultHandle = z.discriminatedUnion('provider', [
-  z.object({ ...faultIdentity, provider: z.literal('toxiproxy'), toxiproxy: ToxiproxyHandle }),
-  z.object({ ...faultIdentity, provider: z.literal('awsEc2'), awsEc2: Ec2Handle }),
-  z.object({ ...faultIdentity, provider: z.literal('awsFis'), awsFis: FisHandle }),
-]);
-export type FaultHandle = z.infer<typeof FaultHandle>;
+// The union of every registered provider's handle (src/providers), discriminated on `provider`.
+export { FaultHandle } from '../providers';
+export { type Ec2Handle, Ec2Instance } from '../providers/faults/aws-ec2';
+export { FisHandle } from '../providers/faults/aws-fis';
+export { ToxicSpec, ToxiproxyHandle } from '../providers/faults/toxiproxy';
 
 export const FaultStatus = z.enum(['recorded', 'injected', 'reverting', 'reverted', 'revert-failed']);
 
@@ -153,7 +86,7 @@ export const ProbeSummary = z.object({
   topErrors: z.array(z.object({ message: z.string(), count: z.number().int() })),
   buckets: z.array(SampleBucket),
   // Absent in journals written before coverage and gaps were recorded.
-  kind: z.enum(['http', 'dynamodb', 'ec2Fleet']).optional(),
+  kind: z.enum(PROBE_KINDS as [ProbeKindName, ...ProbeKindName[]]).optional(),
   /** ec2Fleet: the count a sample must be within. */
   range: z.object({ min: z.number().optional(), max: z.number().optional() }).optional(),
   /** The planned interval between samples, and the width of the buckets. */
@@ -213,13 +146,35 @@ export const GuardrailBreach = z.object({
 });
 export type GuardrailBreach = z.infer<typeof GuardrailBreach>;
 
-/** FIS's own view of an experiment while the phase ran: every state it reported, in order. */
-export const FisObservation = z.object({
+/**
+ * A provider's own view of a fault while the phase ran (FIS's experiment states): every state it
+ * reported, in order. Journals before the provider seam kept FIS's alone, as `fis`.
+ */
+export const FaultObservation = z.object({
+  fault: z.string(),
+  subject: z.string(),
+  states: z.array(
+    z.object({ at: Timestamp, status: z.string(), reason: z.string(), ended: z.boolean().optional() }),
+  ),
+});
+export type FaultObservation = z.infer<typeof FaultObservation>;
+
+const FisObservation = z.object({
   fault: z.string(),
   experimentId: z.string(),
   states: z.array(z.object({ at: Timestamp, status: z.string(), reason: z.string() })),
 });
-export type FisObservation = z.infer<typeof FisObservation>;
+
+const FIS_ENDED = ['completed', 'stopped', 'failed', 'cancelled'];
+
+/** The observations of a watch result, read from `fis` in journals written before them. */
+export function observationsFromFis(fis: z.infer<typeof FisObservation>[]): FaultObservation[] {
+  return fis.map((o) => ({
+    fault: o.fault,
+    subject: `FIS experiment ${o.experimentId}`,
+    states: o.states.map((s) => ({ ...s, ended: FIS_ENDED.includes(s.status) })),
+  }));
+}
 
 /**
  * One attempt of a phase watch: from its start to its last heartbeat that reached Temporal. The
@@ -234,20 +189,30 @@ export const WatchAttempt = z.object({
 });
 export type WatchAttempt = z.infer<typeof WatchAttempt>;
 
-export const WatchResult = z.object({
-  phase: z.string(),
-  startedAt: Timestamp,
-  endedAt: Timestamp,
-  guardrails: z.array(ProbeSummary),
-  expectations: z.array(HypothesisCheck),
-  breach: GuardrailBreach.nullable(),
-  fis: z.array(FisObservation).default([]),
-  /** More than 1 when the watch resumed on another worker after a crash. */
-  attempts: z.number().int(),
-  workers: z.array(z.string()),
-  /** Every attempt's window, oldest first; absent in journals written before it was recorded. */
-  attemptWindows: z.array(WatchAttempt).optional(),
-});
+export const WatchResult = z.preprocess(
+  (value) => {
+    const old = value as { fis?: unknown; observations?: unknown } | null;
+    if (!old || typeof old !== 'object' || old.observations !== undefined || !Array.isArray(old.fis))
+      return value;
+    const { fis, ...rest } = old;
+    const parsed = z.array(FisObservation).safeParse(fis);
+    return { ...rest, observations: parsed.success ? observationsFromFis(parsed.data) : [] };
+  },
+  z.object({
+    phase: z.string(),
+    startedAt: Timestamp,
+    endedAt: Timestamp,
+    guardrails: z.array(ProbeSummary),
+    expectations: z.array(HypothesisCheck),
+    breach: GuardrailBreach.nullable(),
+    observations: z.array(FaultObservation).default([]),
+    /** More than 1 when the watch resumed on another worker after a crash. */
+    attempts: z.number().int(),
+    workers: z.array(z.string()),
+    /** Every attempt's window, oldest first; absent in journals written before it was recorded. */
+    attemptWindows: z.array(WatchAttempt).optional(),
+  }),
+);
 export type WatchResult = z.infer<typeof WatchResult>;
 
 // ---------------------------------------------------------------------------------------------

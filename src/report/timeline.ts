@@ -5,6 +5,7 @@
  * this: a line never crosses time in which the probe took no sample.
  */
 import { formatDuration } from '../experiment/duration';
+import type { ProbeKindName } from '../providers';
 import { describeHandle } from './fault-text';
 import type { Journal, ProbeSummary } from './journal';
 
@@ -22,8 +23,8 @@ export interface Bucket {
   afterGap: boolean;
 }
 
-/** What a probe measures, and so how it is charted. */
-export type ProbeKind = 'http' | 'dynamodb' | 'ec2Fleet';
+/** What a probe measures, and so how it is charted: its kind (src/providers registers them). */
+export type ProbeKind = ProbeKindName;
 
 export interface ProbeTimeline {
   probe: string;

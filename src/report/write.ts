@@ -1,13 +1,13 @@
 /** Writes a run's journal and the reports chosen for it into the run's directory. */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { REPORT_FORMATS, type ReportFormat } from '../experiment/report-formats';
 import { renderHtml } from './html';
 import type { Journal } from './journal';
 import { renderJunit } from './junit';
 import { renderMarkdown } from './markdown';
 
-export const REPORT_FORMATS = ['html', 'md', 'junit', 'json'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { REPORT_FORMATS, type ReportFormat } from '../experiment/report-formats';
 
 export const REPORT_FILES: Record<ReportFormat, string> = {
   html: 'report.html',

@@ -8,14 +8,14 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { liveSummary } from '../../activities/probes/series';
 import type { WatchProgress } from '../../activities/watch';
 import { type RunResult, type RunStatus, statusQuery } from '../../workflows/messages';
-import type { FisObservation, ProbeSummary } from '../report/journal';
+import type { FaultObservation, ProbeSummary } from '../report/journal';
 
 export type RunView =
   | {
       state: 'running';
       status: RunStatus;
       live: ProbeSummary[];
-      fis: FisObservation[];
+      observations: FaultObservation[];
       pending: PendingActivity[];
     }
   | { state: 'closed'; closedAs: string; result: RunResult | null };
@@ -49,7 +49,7 @@ export async function readRun(client: Client, runId: string): Promise<RunView> {
   const status = await handle.query(statusQuery);
   const pendingActivities = description.raw.pendingActivities ?? [];
   const live: ProbeSummary[] = [];
-  const fis: FisObservation[] = [];
+  const observations: FaultObservation[] = [];
   for (const activity of pendingActivities) {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (activity.activityType?.name !== 'watchPhase' || !payload) continue;
@@ -57,12 +57,12 @@ export async function readRun(client: Client, runId: string): Promise<RunView> {
     for (const [name, samples] of Object.entries(progress.guardrails)) {
       live.push(liveSummary(`guardrail ${name}`, samples));
     }
-    fis.push(...(progress.fis ?? []));
+    observations.push(...(progress.observations ?? []));
   }
   const pending = pendingActivities.map((activity) => ({
     activity: activity.activityType?.name ?? 'unknown',
     attempt: activity.attempt ?? 1,
     lastFailure: activity.lastFailure?.message ?? null,
   }));
-  return { state: 'running', status, live, fis, pending };
+  return { state: 'running', status, live, observations, pending };
 }

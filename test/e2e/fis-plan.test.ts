@@ -7,13 +7,13 @@
 import { createServer, request as httpRequest } from 'node:http';
 import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { resolveTargets } from '../../activities/prepare';
 import { describePlan } from '../../src/cli/plan';
 import { parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
 import type { ExperimentInput } from '../../src/experiment/schema';
+import type { ProviderFailure } from '../../src/providers/fault-provider';
 import { MOTO_ACCOUNT, motoUrl, REGION } from '../aws-helpers';
 import { filledTemplate } from '../fis-corpus';
 import { gameday, uniqueName, writeExperiment } from '../helpers';
@@ -187,14 +187,14 @@ describe('gameday plan on the FIS template library', () => {
     const refusal = (input: ExperimentInput) =>
       planText(input).then(
         () => 'planned',
-        (error: ApplicationFailure) => `${error.type}: ${error.message}`,
+        (error: ProviderFailure) => `${error.kind}: ${error.message}`,
       );
     expect(
       await refusal(
         experiment([{ name: 'spot', awsFis: { template: spotTemplate, irreversible: true } }], 50),
       ),
     ).toBe(
-      'BlastRadius: fault spot: FIS target spot-instances selects ALL of 2 matching instances (100%), above target.maxBlastRadius 50%',
+      'refused: fault spot: FIS target spot-instances selects ALL of 2 matching instances (100%), above target.maxBlastRadius 50%',
     );
     const typo = {
       ...spotTemplate,
@@ -208,7 +208,7 @@ describe('gameday plan on the FIS template library', () => {
     expect(
       await refusal(experiment([{ name: 'spot', awsFis: { template: typo, irreversible: true } }])),
     ).toBe(
-      "AwsRefused: fault spot: FIS target spot-instances: filter path InstanceTyp: an EC2 instance has no attribute InstanceTyp; FIS applies a path to DescribeInstances' output",
+      "refused: fault spot: FIS target spot-instances: filter path InstanceTyp: an EC2 instance has no attribute InstanceTyp; FIS applies a path to DescribeInstances' output",
     );
     const nothing = {
       ...spotTemplate,
@@ -219,7 +219,7 @@ describe('gameday plan on the FIS template library', () => {
     expect(
       await refusal(experiment([{ name: 'spot', awsFis: { template: nothing, irreversible: true } }])),
     ).toContain(
-      'TargetMissing: fault spot: FIS target spot-instances resolves to nothing: it matches no instance; FIS fails such an experiment',
+      'refused: fault spot: FIS target spot-instances resolves to nothing: it matches no instance; FIS fails such an experiment',
     );
   });
 

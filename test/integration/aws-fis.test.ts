@@ -6,12 +6,12 @@ import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateExperimentTemplateCommand, FisClient, StopExperimentCommand } from '@aws-sdk/client-fis';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { injectFis, revertFis } from '../../activities/faults/aws-fis';
 import { parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
 import type { ExperimentInput } from '../../src/experiment/schema';
 import { type MotoServer, setMotoTransition, startMoto } from '../../src/lab/moto-server';
 import { freePort } from '../../src/lab/ports';
+import { injectFis, revertFis } from '../../src/providers/faults/aws-fis';
 import type { FisHandle } from '../../src/report/journal';
 import { readRun } from '../../src/temporal/run-status';
 import { statusQuery } from '../../workflows/messages';
@@ -125,7 +125,7 @@ describe('the awsFis fault', () => {
     const after = (await fisExperiments(moto.url)).find((e) => e.id === running.id);
     expect(after?.state?.status).toBe('stopped');
     expect((await fisTemplates(moto.url)).some((t) => t.tags?.['gameday:run-id'] === runId)).toBe(false);
-    const observed = result.journal.phases[0]?.watch?.fis[0];
+    const observed = result.journal.phases[0]?.watch?.observations[0];
     expect(observed?.states.map((s) => s.status)).toEqual(['running']);
   });
 
@@ -150,7 +150,10 @@ describe('the awsFis fault', () => {
     await waitFor(
       async () => {
         const view = await readRun(client, handle.workflowId);
-        return view.state === 'running' && view.fis.some((o) => o.states.some((s) => s.status === 'running'));
+        return (
+          view.state === 'running' &&
+          view.observations.some((o) => o.states.some((s) => s.status === 'running'))
+        );
       },
       { what: 'the watch to see the experiment running' },
     );
@@ -160,9 +163,9 @@ describe('the awsFis fault', () => {
     );
     const result = await finished(handle);
 
-    const states = result.journal.phases[0]?.watch?.fis[0]?.states.map((s) => s.status);
+    const states = result.journal.phases[0]?.watch?.observations[0]?.states.map((s) => s.status);
     expect(states).toEqual(['running', 'stopping', 'stopped']);
-    expect(result.journal.events.find((e) => e.type === 'fis.ended-early')?.message).toContain(
+    expect(result.journal.events.find((e) => e.type === 'fault.ended-early')?.message).toContain(
       'stopped during the phase',
     );
     expect(result.journal.faults[0]).toMatchObject({ status: 'reverted', alreadyGone: true });

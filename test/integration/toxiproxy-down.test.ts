@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { injectToxiproxy, revertToxiproxy } from '../../activities/faults/toxiproxy';
+import { injectToxiproxy, revertToxiproxy } from '../../src/providers/faults/toxiproxy';
 import type { ToxiproxyHandle } from '../../src/report/journal';
 import {
   experimentFor,

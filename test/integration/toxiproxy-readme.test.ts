@@ -8,9 +8,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { injectToxiproxy, revertToxiproxy } from '../../activities/faults/toxiproxy';
 import { freePort } from '../../src/lab/ports';
 import { startToxiproxy, type ToxiproxyServer } from '../../src/lab/toxiproxy-server';
+import { injectToxiproxy, revertToxiproxy } from '../../src/providers/faults/toxiproxy';
 import type { ToxiproxyHandle } from '../../src/report/journal';
 import {
   finished,

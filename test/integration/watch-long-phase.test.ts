@@ -15,9 +15,8 @@ describe('the phase watch', () => {
     const target = await startTarget();
     const probe: ProbePlan = {
       name: 'svc-ok',
-      http: { url: target.url, method: 'GET', timeoutMs: 1_000 },
-      okStatus: null,
-      okRange: {},
+      kind: 'http',
+      http: { url: target.url, method: 'GET', timeoutMs: 1_000, okStatus: null },
       sample: { everyMs: 50, count: 1 },
       tolerance: {},
     };

@@ -3,7 +3,7 @@
  * attribute path of an EC2 instance works, and gameday checks them against the SDK's own schema.
  */
 import { describe, expect, it } from 'vitest';
-import { filterPathProblem } from '../../activities/faults/fis-targets';
+import { filterPathProblem } from '../../src/providers/faults/fis-targets';
 
 describe('a filter path on an instance target', () => {
   it("takes every path FIS's docs use, and any other attribute of DescribeInstances' output", () => {

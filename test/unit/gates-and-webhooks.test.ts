@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendNotification } from '../../activities/notify';
-import { sampleHttp } from '../../activities/probes/http';
 import { ExperimentError, formatIssue, parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
 import { fillInSecrets, withoutSecretValues } from '../../src/experiment/worker-secrets';
+import { sampleHttp } from '../../src/providers/probes/http';
 
 const base = `version: 1
 name: unit

@@ -1,9 +1,25 @@
 /** What a run locks: overlapping EC2 selections and FIS templates must share a key. */
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { lockKeysOf } from '../../activities/prepare';
-import { serverIdentities } from '../../activities/server-identity';
-import type { FaultHandle } from '../../src/report/journal';
+import type { FaultHandle } from '../../src/providers';
+import { ec2LockKeys } from '../../src/providers/faults/aws-ec2';
+import { fisLockKeys } from '../../src/providers/faults/aws-fis';
+import { toxiproxyLockKeys } from '../../src/providers/faults/toxiproxy';
+import { serverIdentities } from '../../src/providers/server-identity';
+
+/** Each provider's lock keys for a handle (what its resolve returns once the targets are known). */
+function lockKeysOf(handle: FaultHandle, servers: Record<string, string[]> = {}): string[] {
+  switch (handle.provider) {
+    case 'awsEc2':
+      return ec2LockKeys(handle.awsEc2);
+    case 'awsFis':
+      return fisLockKeys(handle.awsFis);
+    case 'toxiproxy':
+      return toxiproxyLockKeys(handle.toxiproxy, servers[handle.toxiproxy.url]);
+    default:
+      throw new Error(`no lock keys test for ${(handle as FaultHandle).provider}`);
+  }
+}
 
 const ec2 = (matched: string[]): FaultHandle => ({
   name: 'f',

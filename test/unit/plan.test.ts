@@ -63,7 +63,7 @@ describe('planning a run', () => {
 
   it('resolves probes, guardrails and tolerances to milliseconds', () => {
     const plan = planRun(experiment(), options);
-    expect(plan.steadyState[0]?.http?.timeoutMs).toBe(250);
+    expect(plan.steadyState[0]).toMatchObject({ kind: 'http', http: { timeoutMs: 250, okStatus: null } });
     expect(plan.steadyState[0]?.tolerance).toEqual({ latencyP99Ms: 300, errorRate: 0.01 });
     expect(plan.guardrails[0]).toMatchObject({ everyMs: 100, window: 5, abortWhen: { latencyP99Ms: 1_000 } });
     expect(plan.phases[0]?.expectations[0]).toMatchObject({ everyMs: 500, tolerance: { errorRate: 0.5 } });
@@ -71,14 +71,14 @@ describe('planning a run', () => {
   });
 
   it('keeps ${GAMEDAY_SECRET_*} references in headers for the worker to resolve', () => {
-    expect(planRun(experiment(), options).steadyState[0]?.http?.headers).toEqual({
-      Authorization: 'Bearer ${GAMEDAY_SECRET_TOKEN}',
+    expect(planRun(experiment(), options).steadyState[0]).toMatchObject({
+      http: { headers: { Authorization: 'Bearer ${GAMEDAY_SECRET_TOKEN}' } },
     });
   });
 
   it('lets TOXIPROXY_URL override the file', () => {
     const plan = planRun(experiment(), { ...options, env: { TOXIPROXY_URL: 'http://127.0.0.1:9999' } });
-    expect(plan.toxiproxy?.url).toBe('http://127.0.0.1:9999');
+    expect(plan.providers.toxiproxy).toMatchObject({ url: 'http://127.0.0.1:9999' });
     expect(plan.phases[0]?.faults[0]).toMatchObject({ toxiproxy: { url: 'http://127.0.0.1:9999' } });
   });
 

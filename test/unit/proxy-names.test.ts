@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExperimentError, parseExperiment } from '../../src/experiment/load';
-import { toxicName } from '../../src/experiment/plan';
 import { ProxyName } from '../../src/experiment/primitives';
+import { toxicName } from '../../src/providers/faults/toxiproxy';
 
 const experiment = (proxy: string, declared = proxy, listen = '127.0.0.1:22220') =>
   JSON.stringify({

@@ -10,9 +10,8 @@ import { freePort } from '../../src/lab/ports';
 
 const probeAt = async (): Promise<ProbePlan> => ({
   name: 'nothing-listens',
-  http: { url: `http://127.0.0.1:${await freePort()}/`, method: 'GET', timeoutMs: 1_000 },
-  okStatus: null,
-  okRange: {},
+  kind: 'http',
+  http: { url: `http://127.0.0.1:${await freePort()}/`, method: 'GET', timeoutMs: 1_000, okStatus: null },
   sample: { everyMs: 50, count: 1 },
   tolerance: {},
 });

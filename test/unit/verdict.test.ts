@@ -1,4 +1,4 @@
-/** DESIGN.md's verdict table, row by row, as RunState decides it. */
+/** docs/architecture.md's verdict table, row by row, as RunState decides it. */
 import { describe, expect, it } from 'vitest';
 import type { RunPlan } from '../../src/experiment/plan';
 import type { FaultHandle, HypothesisCheck, SteadyStateResult, WatchResult } from '../../src/report/journal';
@@ -30,13 +30,21 @@ const watch = (ok: boolean): WatchResult => ({
   guardrails: [],
   expectations: [check(ok)],
   breach: null,
-  fis: [],
+  observations: [],
   attempts: 1,
   workers: [],
 });
 
 function ranPhase(expectationHeld = true): RunState {
   const run = new RunState(plan);
+  // What prepare answers: the fault in words, as its provider describes it.
+  run.usePrepared({
+    account: null,
+    resolved: [handle],
+    descriptions: { f: 'toxiproxy http://t proxy x disabled' },
+    lockKeys: [],
+    createdProxies: [],
+  });
   run.steadyStateBefore = steady(true);
   const record = run.startPhase(0, 1);
   const fault = run.record(handle);

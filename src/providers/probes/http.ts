@@ -1,9 +1,33 @@
 /** The `http` probe: one request per sample, timed from send to the last byte of the body. */
 
-import { formatDuration } from '../../src/experiment/duration';
-import type { HttpRequestPlan } from '../../src/experiment/plan';
-import { filledIn, fillInSecrets, withoutSecretValues } from '../../src/experiment/worker-secrets';
-import type { Sample } from './samples';
+import { formatDuration, parseDuration } from '../../experiment/duration';
+import { type HttpRequest, HttpRequest as HttpRequestSpec } from '../../experiment/http-schema';
+import { filledIn, fillInSecrets, withoutSecretValues } from '../../experiment/worker-secrets';
+import type { ProbeKind, Sample } from '../probe-kind';
+
+export interface HttpRequestPlan {
+  url: string;
+  method: string;
+  timeoutMs: number;
+  /** Values may hold ${GAMEDAY_SECRET_*} references, filled in by the activity on the worker. */
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** An http probe: the request, and the statuses that make one sample a success (null: 200-399). */
+export interface HttpProbePlan extends HttpRequestPlan {
+  okStatus: number[] | null;
+}
+
+export function planHttp(request: HttpRequest): HttpRequestPlan {
+  return {
+    url: request.url,
+    method: request.method,
+    timeoutMs: parseDuration(request.timeout),
+    ...(request.headers ? { headers: request.headers } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+  };
+}
 
 export async function sampleHttp(
   request: HttpRequestPlan,
@@ -95,3 +119,16 @@ export function describeFetchError(error: unknown): string {
   if (code && known[code]) return known[code];
   return cause?.message ?? (error as Error).message ?? String(error);
 }
+
+export const http = {
+  spec: HttpRequestSpec,
+  measures: 'latency',
+  plan: (spec, _ctx, expect): HttpProbePlan => ({ ...planHttp(spec), okStatus: expect?.status ?? null }),
+  sample: (plan, signal) => sampleHttp(plan, plan.okStatus, signal),
+  timeoutMs: (plan) => plan.timeoutMs,
+  describe: (plan) => `${plan.method} ${plan.url}`,
+  redact: (plan) =>
+    plan.headers
+      ? { ...plan, headers: Object.fromEntries(Object.keys(plan.headers).map((k) => [k, '<redacted>'])) }
+      : plan,
+} satisfies ProbeKind<typeof HttpRequestSpec, HttpProbePlan>;

@@ -10,8 +10,8 @@
  */
 import { type Instance, Instance$ } from '@aws-sdk/client-ec2';
 import { NormalizedSchema } from '@smithy/core/schema';
-import { ApplicationFailure } from '@temporalio/common';
-import type { AwsLocationPlan } from '../../src/experiment/plan';
+import type { AwsLocationPlan } from '../aws-location';
+import { refused } from '../fault-provider';
 import { describeInstances } from './aws-ec2';
 
 export interface FisTargetView {
@@ -65,9 +65,8 @@ export async function matchInstanceTarget(
     return problem ? [problem] : [];
   });
   if (problems.length > 0) {
-    throw ApplicationFailure.nonRetryable(
+    throw refused(
       `${where}: filter path ${problems.join('; ')}; FIS applies a path to DescribeInstances' output`,
-      'AwsRefused',
     );
   }
   const spotOnly = target.resourceType === 'aws:ec2:spot-instance';

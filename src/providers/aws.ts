@@ -1,16 +1,11 @@
 /**
- * What every AWS activity shares: SDK clients per region and endpoint (credentials from the
- * worker's default chain, never from the plan), the line between errors worth retrying and errors
- * that will not change, and waiting for a state with heartbeats.
+ * What every AWS provider and probe shares: SDK clients per region and endpoint (credentials from
+ * the worker's default chain, never from the plan), loaded only when first used so that nothing
+ * that merely reads an experiment loads an SDK; the line between errors worth retrying
+ * (unavailable) and errors that will not change (refused); and waiting for a state.
  */
-
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { FisClient } from '@aws-sdk/client-fis';
-import { STSClient } from '@aws-sdk/client-sts';
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import type { AwsLocationPlan } from '../src/experiment/plan';
+import type { AwsLocationPlan } from './aws-location';
+import { ProviderFailure, refused, unavailable } from './fault-provider';
 
 type ClientClass<C> = new (config: { region: string; endpoint?: string; maxAttempts?: number }) => C;
 
@@ -28,10 +23,23 @@ function client<C>(Class: ClientClass<C>, location: AwsLocationPlan): C {
   return existing;
 }
 
-export const ec2Client = (location: AwsLocationPlan) => client(EC2Client, location);
-export const fisClient = (location: AwsLocationPlan) => client(FisClient, location);
-export const stsClient = (location: AwsLocationPlan) => client(STSClient, location);
-export const dynamoClient = (location: AwsLocationPlan) => client(DynamoDBClient, location);
+/** The EC2 SDK module and a client for the location. */
+export async function ec2(location: AwsLocationPlan) {
+  const sdk = await import('@aws-sdk/client-ec2');
+  return { sdk, client: client(sdk.EC2Client, location) };
+}
+export async function fis(location: AwsLocationPlan) {
+  const sdk = await import('@aws-sdk/client-fis');
+  return { sdk, client: client(sdk.FisClient, location) };
+}
+export async function sts(location: AwsLocationPlan) {
+  const sdk = await import('@aws-sdk/client-sts');
+  return { sdk, client: client(sdk.STSClient, location) };
+}
+export async function dynamodb(location: AwsLocationPlan) {
+  const sdk = await import('@aws-sdk/client-dynamodb');
+  return { sdk, client: client(sdk.DynamoDBClient, location) };
+}
 
 interface AwsError {
   name?: string;
@@ -45,23 +53,23 @@ const DENIED =
   /AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden|InvalidClientTokenId|ExpiredToken|UnrecognizedClient/;
 const THROTTLED = /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled/;
 
-/** An AWS error as a Temporal failure: retryable when waiting can fix it, otherwise final and clear. */
-export function awsFailure(error: unknown, what: string): ApplicationFailure {
-  if (error instanceof ApplicationFailure) return error;
+/** An AWS error as one of the two failure kinds: unavailable when waiting can fix it, else refused. */
+export function awsFailure(error: unknown, what: string): Error {
+  if (error instanceof ProviderFailure) return error;
+  // The engine's own failures (a stale attempt) pass through as they are.
+  if ((error as Error).name === 'ApplicationFailure') return error as Error;
   const aws = error as AwsError;
   const code = aws.name ?? 'Error';
   const status = aws.$metadata?.httpStatusCode;
   const message = `${what}: ${code}: ${aws.message ?? String(error)}`;
   if (code === 'CredentialsProviderError') {
-    return ApplicationFailure.nonRetryable(
+    return refused(
       `${what}: no AWS credentials: the SDK's default chain found none (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, an instance role)`,
-      'AwsNoCredentials',
     );
   }
   if (DENIED.test(code)) {
-    return ApplicationFailure.nonRetryable(
+    return refused(
       `${message} (the worker's AWS identity is not allowed to do this; experiments/aws/README.md lists the permissions)`,
-      'AwsAccessDenied',
     );
   }
   const transient =
@@ -70,9 +78,7 @@ export function awsFailure(error: unknown, what: string): ApplicationFailure {
     aws.$retryable !== undefined ||
     (status !== undefined && status >= 500) ||
     status === undefined; // no answer at all: a network error
-  return transient
-    ? ApplicationFailure.retryable(message, 'AwsTransient')
-    : ApplicationFailure.nonRetryable(message, 'AwsRefused');
+  return transient ? unavailable(message) : refused(message);
 }
 
 /** Calls AWS, turning its errors into failures that say what was being done. */
@@ -86,42 +92,28 @@ export async function aws<T>(what: string, call: () => Promise<T>): Promise<T> {
 
 export function isNotFound(error: unknown): boolean {
   const name = (error as AwsError).name ?? '';
-  return /NotFound/.test(name) || (error as ApplicationFailure).message?.includes('NotFound') === true;
+  return /NotFound/.test(name) || (error as Error).message?.includes('NotFound') === true;
 }
 
 /**
- * Polls until `check` returns a value, heartbeating so a dead worker is noticed; gives up after
- * `timeoutMs` with a failure that says what was awaited.
+ * Polls until `check` returns a value; gives up after `timeoutMs` with a failure that says what was
+ * awaited. The activity heartbeats on its own ticker meanwhile (activities/liveness.ts).
  */
 export async function waitUntil<T>(
   what: string,
   timeoutMs: number,
   check: () => Promise<T | undefined>,
+  signal?: AbortSignal,
   everyMs = 500,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  const cancelled = activityContext()?.cancellationSignal;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw ApplicationFailure.retryable(
-        `timed out after ${timeoutMs}ms waiting for ${what}`,
-        'AwsWaitTimeout',
-      );
+    if (Date.now() > deadline) throw unavailable(`timed out after ${timeoutMs}ms waiting for ${what}`);
     // An attempt Temporal gave up on (timed out, or cancelled) must stop polling AWS: abandoned
     // pollers would eat the account's API rate limit.
-    if (cancelled?.aborted) throw cancelled.reason;
-    activityContext()?.heartbeat();
+    if (signal?.aborted) throw signal.reason;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-/** The current activity's context, or none when called from the CLI (gameday plan). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
   }
 }

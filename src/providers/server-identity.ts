@@ -10,7 +10,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { ApplicationFailure } from '@temporalio/common';
+import { unavailable } from './fault-provider';
 
 export async function serverIdentities(url: string): Promise<string[]> {
   const parsed = new URL(url);
@@ -30,9 +30,8 @@ async function resolve(host: string, url: string): Promise<string[]> {
   try {
     return (await lookup(host, { all: true })).map((entry) => entry.address);
   } catch (error) {
-    throw ApplicationFailure.retryable(
+    throw unavailable(
       `cannot resolve ${host} for toxiproxy at ${url}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      'ToxiproxyUnreachable',
     );
   }
 }

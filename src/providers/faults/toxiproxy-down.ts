@@ -7,8 +7,8 @@
  * and anyone looking at the Toxiproxy server sees which run took the proxy down. A proxy already
  * disabled by someone else is refused, not adopted: this run changes nothing on it.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import type { ToxiproxyHandle } from '../../src/report/journal';
+import { refused } from '../fault-provider';
+import type { ToxiproxyHandle } from './toxiproxy';
 import { call, getProxy, type ProxyState, proxyPath, refuse, removeToxic } from './toxiproxy-client';
 
 type DownHandle = Extract<ToxiproxyHandle, { action: 'down' }>;
@@ -31,7 +31,7 @@ export async function disableProxy(handle: DownHandle, beforeChange: () => void)
   }
   const proxy = await getProxy(url, name);
   if (!proxy) {
-    throw ApplicationFailure.nonRetryable(`no proxy named ${name} on toxiproxy at ${url}`, 'TargetMissing');
+    throw refused(`no proxy named ${name} on toxiproxy at ${url}`);
   }
   const ours = hasToxic(proxy, marker);
   if (!proxy.enabled && !ours) throw alreadyDisabled(proxy, url);
@@ -83,11 +83,10 @@ export async function refuseDisabledProxies(handles: readonly DownHandle[]): Pro
   }
 }
 
-function alreadyDisabled(proxy: ProxyState, url: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
+function alreadyDisabled(proxy: ProxyState, url: string): Error {
+  return refused(
     `proxy ${proxy.name} on toxiproxy at ${url} is already disabled (${disabledBy(proxy)}); ` +
       'this run changed nothing on it: wait until it is enabled again, or enable it yourself if nobody needs it down',
-    'ToxiproxyRefused',
   );
 }
 

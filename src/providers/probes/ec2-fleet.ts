@@ -1,7 +1,18 @@
 /** The `ec2Fleet` probe: how many matching instances are in a state; min/max judge the count. */
-import type { Ec2FleetProbePlan } from '../../src/experiment/plan';
+import { Ec2FleetProbe } from '../../experiment/aws-schema';
+import { parseDuration } from '../../experiment/duration';
+import type { AwsLocationPlan } from '../aws-location';
 import { describeInstances } from '../faults/aws-ec2';
-import type { Sample } from './samples';
+import type { ProbeKind, Sample } from '../probe-kind';
+
+export interface Ec2FleetProbePlan extends AwsLocationPlan {
+  tags?: Record<string, string>;
+  filters?: { name: string; values: string[] }[];
+  state: string;
+  timeoutMs: number;
+  /** The count one sample must be within to be a success. */
+  range: { min?: number; max?: number };
+}
 
 export async function sampleEc2Fleet(
   probe: Ec2FleetProbePlan,
@@ -38,3 +49,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+export const ec2Fleet = {
+  spec: Ec2FleetProbe,
+  usesAws: true,
+  /** The count against min/max, not latency, is what the reports chart. */
+  measures: 'value',
+  plan: (spec, ctx, expect): Ec2FleetProbePlan => {
+    const { timeout, ...selector } = spec;
+    const range = Object.fromEntries(
+      Object.entries({ min: expect?.min, max: expect?.max }).filter(([, v]) => v !== undefined),
+    );
+    return { ...ctx.aws.location('ec2'), ...selector, timeoutMs: parseDuration(timeout), range };
+  },
+  sample: (plan) => sampleEc2Fleet(plan, plan.range),
+  timeoutMs: (plan) => plan.timeoutMs,
+  describe: (plan) => `ec2 instances ${plan.state} ${JSON.stringify(plan.tags ?? plan.filters ?? {})}`,
+} satisfies ProbeKind<typeof Ec2FleetProbe, Ec2FleetProbePlan>;

@@ -1,10 +1,10 @@
 /**
  * gameday's own small Toxiproxy client: the few calls the provider needs, each with a timeout,
  * the server's error body kept in the failure, and names URL-encoded (README.md says why not
- * toxiproxy-node-client). Unreachable servers and 5xx answers are retryable failures; other
- * refusals are final.
+ * toxiproxy-node-client). Unreachable servers and 5xx answers are `unavailable` (retried); other
+ * refusals are `refused` (final).
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { refused, unavailable } from '../fault-provider';
 import { describeFetchError } from '../probes/http';
 
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -39,25 +39,18 @@ export async function call(url: string, method: string, path: string, body?: unk
     });
     text = await response.text();
   } catch (error) {
-    throw ApplicationFailure.retryable(
-      `toxiproxy at ${url} is unreachable (${describeFetchError(error)})`,
-      'ToxiproxyUnreachable',
-    );
+    throw unavailable(`toxiproxy at ${url} is unreachable (${describeFetchError(error)})`);
   }
   if (response.status >= 500) {
-    throw ApplicationFailure.retryable(
+    throw unavailable(
       `toxiproxy at ${url} answered ${method} ${path} with ${response.status}: ${text.trim()}`,
-      'ToxiproxyServerError',
     );
   }
   return { status: response.status, ok: response.ok, body: text };
 }
 
 export function refuse(answer: Answer, what: string): never {
-  throw ApplicationFailure.nonRetryable(
-    `${what}: toxiproxy answered ${answer.status} ${answer.body.trim()}`,
-    'ToxiproxyRefused',
-  );
+  throw refused(`${what}: toxiproxy answered ${answer.status} ${answer.body.trim()}`);
 }
 
 export const proxyPath = (proxy: string) => `/proxies/${encodeURIComponent(proxy)}`;

@@ -6,17 +6,12 @@
 import { FisClient, ListActionsCommand } from '@aws-sdk/client-fis';
 import { GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
-import { getTemplate } from '../../activities/faults/aws-fis';
-import {
-  type FisTargetView,
-  INSTANCE_RESOURCE_TYPES,
-  matchInstanceTarget,
-} from '../../activities/faults/fis-targets';
-import { destroysInstances, FIS_CATALOGUE_DATE, RUNS_A_DOCUMENT } from '../experiment/fis-actions';
-import { mergedTags } from '../experiment/fis-template';
-import type { AwsLocationPlan } from '../experiment/plan';
-import type { FisHandle } from '../report/journal';
-import { CliError, EXIT } from './exit-codes';
+import { destroysInstances, FIS_CATALOGUE_DATE, RUNS_A_DOCUMENT } from '../../experiment/fis-actions';
+import { mergedTags } from '../../experiment/fis-template';
+import type { AwsLocationPlan } from '../aws-location';
+import { refused } from '../fault-provider';
+import { type FisHandle, getTemplate } from './aws-fis';
+import { type FisTargetView, INSTANCE_RESOURCE_TYPES, matchInstanceTarget } from './fis-targets';
 
 interface ActionView {
   actionId?: string;
@@ -33,12 +28,12 @@ export async function fisFaultLines(name: string, fault: FisHandle): Promise<str
   const template = (fault.templateId ? await getTemplate(fault) : fault.template) as TemplateView | null;
   const actions = Object.entries(template?.actions ?? {});
   const lines = [
-    `     ${name}: start FIS experiment from ${fault.templateId ? `template ${fault.templateId}` : 'an inline template'} in ${fault.region}, stop it on revert`,
+    `${name}: start FIS experiment from ${fault.templateId ? `template ${fault.templateId}` : 'an inline template'} in ${fault.region}, stop it on revert`,
   ];
   if (fault.template) lines.push(tagsLine(fault));
   for (const [actionName, action] of actions) lines.push(...(await actionLines(fault, actionName, action)));
   for (const [targetName, target] of Object.entries(template?.targets ?? {})) {
-    lines.push(`       target ${targetName}: ${await targetText(fault, name, targetName, target)}`);
+    lines.push(`  target ${targetName}: ${await targetText(fault, name, targetName, target)}`);
   }
   // A template read from FIS by id has only actions FIS has.
   if (fault.template)
@@ -59,21 +54,19 @@ function tagsLine(fault: FisHandle): string {
     .map(([key, value]) => `${key}=${value}`)
     .join(', ');
   const replaced = overridden.map((key) => `${key}=${userTags?.[key]}`).join(', ');
-  return `       tags ${list}${replaced ? ` (gameday's run tags win: the template's ${replaced} is replaced)` : ''}`;
+  return `  tags ${list}${replaced ? ` (gameday's run tags win: the template's ${replaced} is replaced)` : ''}`;
 }
 
 async function actionLines(fault: FisHandle, name: string, action: ActionView): Promise<string[]> {
   const actionId = action.actionId ?? '';
   const lines = [
-    `       action ${name}: ${actionId}${action.startAfter?.length ? ` after ${action.startAfter.join(', ')}` : ''}`,
+    `  action ${name}: ${actionId}${action.startAfter?.length ? ` after ${action.startAfter.join(', ')}` : ''}`,
   ];
   const destroys = destroysInstances(actionId);
   if (destroys)
-    lines.push(
-      `         THIS ${destroys.toUpperCase()}. IT CANNOT BE UNDONE: ROLLBACK WILL NOT BRING THEM BACK.`,
-    );
+    lines.push(`    THIS ${destroys.toUpperCase()}. IT CANNOT BE UNDONE: ROLLBACK WILL NOT BRING THEM BACK.`);
   if (RUNS_A_DOCUMENT.includes(actionId))
-    lines.push(`         ${await documentText(fault, action.parameters?.documentArn)}`);
+    lines.push(`    ${await documentText(fault, action.parameters?.documentArn)}`);
   return lines;
 }
 
@@ -121,13 +114,7 @@ async function targetText(
     : `tagged ${JSON.stringify(target.resourceTags ?? {})}${target.filters?.length ? ` filtered ${JSON.stringify(target.filters)}` : ''}`;
   if (!INSTANCE_RESOURCE_TYPES.includes(target.resourceType ?? ''))
     return `${target.resourceType} ${by} (${mode})`;
-  const { ids, missing } = await matchInstanceTarget(
-    fault,
-    target,
-    `fault ${faultName}: FIS target ${name}`,
-  ).catch((error: Error) => {
-    throw new CliError(`refused: ${error.message}`, EXIT.invalidInput);
-  });
+  const { ids, missing } = await matchInstanceTarget(fault, target, `fault ${faultName}: FIS target ${name}`);
   const kind = target.resourceType === 'aws:ec2:spot-instance' ? 'Spot Instances' : 'instances';
   const gone = missing.length ? `; DOES NOT EXIST (not locked): ${missing.join(', ')}` : '';
   return `${mode} of ${ids.length} ${kind} ${by}: ${ids.join(', ') || 'none'}${gone}`;
@@ -148,7 +135,7 @@ async function actionsCheckLine(location: AwsLocationPlan, actionIds: string[]):
     } while (nextToken);
   } catch (error) {
     return (
-      `       actions checked against gameday's copy of FIS's actions reference (${FIS_CATALOGUE_DATE}); ` +
+      `  actions checked against gameday's copy of FIS's actions reference (${FIS_CATALOGUE_DATE}); ` +
       `FIS's ListActions did not answer (${(error as Error).name})`
     );
   } finally {
@@ -156,10 +143,9 @@ async function actionsCheckLine(location: AwsLocationPlan, actionIds: string[]):
   }
   const missing = actionIds.filter((id) => !known.has(id));
   if (missing.length > 0) {
-    throw new CliError(
-      `refused: FIS in ${location.region} has no action ${missing.join(', ')} (its ListActions lists ${known.size}); nothing was run`,
-      EXIT.invalidInput,
+    throw refused(
+      `FIS in ${location.region} has no action ${missing.join(', ')} (its ListActions lists ${known.size}); nothing was run`,
     );
   }
-  return `       actions checked against FIS's ListActions in ${location.region}: all ${actionIds.length} exist`;
+  return `  actions checked against FIS's ListActions in ${location.region}: all ${actionIds.length} exist`;
 }

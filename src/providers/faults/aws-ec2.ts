@@ -5,20 +5,37 @@
  * ones this run stopped.
  */
 import { createHash } from 'node:crypto';
-import {
-  DescribeInstancesCommand,
-  type Filter,
-  type Instance,
-  RebootInstancesCommand,
-  StartInstancesCommand,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
-} from '@aws-sdk/client-ec2';
-import { ApplicationFailure } from '@temporalio/common';
-import { SELECTION_PATTERN } from '../../src/experiment/aws-schema';
-import type { AwsLocationPlan } from '../../src/experiment/plan';
-import type { Ec2Handle } from '../../src/report/journal';
-import { aws, awsFailure, ec2Client, waitUntil } from '../aws';
+import type { Filter, Instance } from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { ec2FaultIssues } from '../../experiment/aws-checks';
+import { Ec2Fault, SELECTION_PATTERN } from '../../experiment/aws-schema';
+import { parseDuration } from '../../experiment/duration';
+import { aws, awsFailure, ec2, waitUntil } from '../aws';
+import { AwsLocation, type AwsLocationPlan } from '../aws-location';
+import { type FaultProvider, refused, unavailable } from '../fault-provider';
+
+export const Ec2Instance = z.object({ id: z.string(), priorState: z.string() });
+
+export const Ec2Handle = z.object({
+  ...AwsLocation,
+  action: z.enum(['stop', 'reboot', 'terminate']),
+  selector: z.object({
+    instanceIds: z.array(z.string()).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    filters: z.array(z.object({ name: z.string(), values: z.array(z.string()) })).optional(),
+  }),
+  selection: z.string(),
+  allowEmpty: z.boolean(),
+  waitForMs: z.number(),
+  /** Seeds the deterministic choice among the candidates: the same run picks the same instances. */
+  seed: z.string(),
+  /** Exactly which instances the run touches, with their state before it; null until resolved. */
+  instances: z.array(Ec2Instance).nullable(),
+  candidates: z.number().int().nullable(),
+  /** Every instance the selector matches in any live state: what the run's locks cover. */
+  matched: z.array(z.string()).nullable().default(null),
+});
+export type Ec2Handle = z.infer<typeof Ec2Handle>;
 
 export interface Ec2Selector {
   instanceIds?: string[];
@@ -40,9 +57,10 @@ export async function describeInstances(
   const instances: Instance[] = [];
   let NextToken: string | undefined;
   do {
+    const { sdk, client } = await ec2(location);
     const page = await aws('ec2 DescribeInstances', () =>
-      ec2Client(location).send(
-        new DescribeInstancesCommand({
+      client.send(
+        new sdk.DescribeInstancesCommand({
           InstanceIds: selector.instanceIds,
           Filters: filters.length ? filters : undefined,
           NextToken,
@@ -136,6 +154,7 @@ export async function injectEc2(
   handle: Ec2Handle,
   beforeChange: () => void,
   firstAttempt: boolean,
+  signal?: AbortSignal,
 ): Promise<Ec2Handle> {
   let instances = requireResolved(handle);
   if (firstAttempt) instances = await chooseAgain(handle, instances);
@@ -144,24 +163,31 @@ export async function injectEc2(
     .map((i) => i.id);
   const updated = { ...handle, instances };
   if (ids.length === 0) return updated;
-  const ec2 = ec2Client(handle);
+  const { sdk, client } = await ec2(handle);
   beforeChange();
   switch (handle.action) {
     case 'stop':
-      await aws('ec2 StopInstances', () => ec2.send(new StopInstancesCommand({ InstanceIds: ids })));
-      await waitUntil('the instances to stop', handle.waitForMs, async () => {
-        const states = await currentStates(handle, ids);
-        return ids.every((id) => ['stopped', 'gone'].includes(states.get(id)?.state ?? 'gone'))
-          ? true
-          : undefined;
-      });
+      await aws('ec2 StopInstances', () => client.send(new sdk.StopInstancesCommand({ InstanceIds: ids })));
+      await waitUntil(
+        'the instances to stop',
+        handle.waitForMs,
+        async () => {
+          const states = await currentStates(handle, ids);
+          return ids.every((id) => ['stopped', 'gone'].includes(states.get(id)?.state ?? 'gone'))
+            ? true
+            : undefined;
+        },
+        signal,
+      );
       break;
     case 'reboot':
-      await aws('ec2 RebootInstances', () => ec2.send(new RebootInstancesCommand({ InstanceIds: ids })));
+      await aws('ec2 RebootInstances', () =>
+        client.send(new sdk.RebootInstancesCommand({ InstanceIds: ids })),
+      );
       break;
     case 'terminate':
       await aws('ec2 TerminateInstances', () =>
-        ec2.send(new TerminateInstancesCommand({ InstanceIds: ids })),
+        client.send(new sdk.TerminateInstancesCommand({ InstanceIds: ids })),
       );
       break;
   }
@@ -174,7 +200,10 @@ export async function injectEc2(
  * started all the same, and the note says which were gone. A reboot undoes itself; a termination
  * cannot be undone (the file had to say irreversible: true).
  */
-export async function revertEc2(handle: Ec2Handle): Promise<{ alreadyGone: boolean; note?: string }> {
+export async function revertEc2(
+  handle: Ec2Handle,
+  signal?: AbortSignal,
+): Promise<{ alreadyGone: boolean; note?: string }> {
   if (handle.action !== 'stop' || !handle.instances) return { alreadyGone: true };
   const ours = handle.instances.filter((i) => i.priorState === 'running').map((i) => i.id);
   if (ours.length === 0) return { alreadyGone: true };
@@ -183,26 +212,28 @@ export async function revertEc2(handle: Ec2Handle): Promise<{ alreadyGone: boole
   let gone: string[] = [];
   let last = new Map<string, InstanceState>();
   try {
-    await waitUntil('the stopped instances to run again', handle.waitForMs, async () => {
-      last = await currentStates(handle, ours);
-      gone = ours.filter((id) => GONE.includes(last.get(id)?.state ?? 'gone'));
-      const stopped = ours.filter((id) => last.get(id)?.state === 'stopped');
-      if (stopped.length > 0) {
-        startedAny = true;
-        await startInstances(handle, stopped);
-      }
-      return ours.every((id) => gone.includes(id) || last.get(id)?.state === 'running') ? true : undefined;
-    });
+    await waitUntil(
+      'the stopped instances to run again',
+      handle.waitForMs,
+      async () => {
+        last = await currentStates(handle, ours);
+        gone = ours.filter((id) => GONE.includes(last.get(id)?.state ?? 'gone'));
+        const stopped = ours.filter((id) => last.get(id)?.state === 'stopped');
+        if (stopped.length > 0) {
+          startedAny = true;
+          await startInstances(handle, stopped);
+        }
+        return ours.every((id) => gone.includes(id) || last.get(id)?.state === 'running') ? true : undefined;
+      },
+      signal,
+    );
   } catch (error) {
     // Say why an instance does not come back: AWS puts it in the state reason (a KMS grant, say).
     const reasons = ours
       .filter((id) => last.get(id)?.state !== 'running' && last.get(id)?.reason)
       .map((id) => `${id}: ${last.get(id)?.state}, ${last.get(id)?.reason}`);
     if (reasons.length === 0) throw error;
-    throw ApplicationFailure.retryable(
-      `${(error as Error).message} (${reasons.join('; ')})`,
-      'Ec2NotRunning',
-    );
+    throw unavailable(`${(error as Error).message} (${reasons.join('; ')})`);
   }
   const note = gone.length
     ? `instances ${gone.join(', ')} were terminated while stopped, by someone else (an Auto Scaling group replaces stopped instances): nothing to start`
@@ -213,10 +244,9 @@ export async function revertEc2(handle: Ec2Handle): Promise<{ alreadyGone: boole
 const GONE = ['terminated', 'shutting-down', 'gone'];
 
 async function startInstances(handle: Ec2Handle, ids: string[]): Promise<void> {
+  const { sdk, client } = await ec2(handle);
   try {
-    await aws('ec2 StartInstances', () =>
-      ec2Client(handle).send(new StartInstancesCommand({ InstanceIds: ids })),
-    );
+    await aws('ec2 StartInstances', () => client.send(new sdk.StartInstancesCommand({ InstanceIds: ids })));
   } catch (error) {
     // Still stopping, or gone in between: the next look decides.
     if (!/IncorrectInstanceState|InvalidInstanceID/.test((error as Error).message)) throw error;
@@ -230,19 +260,25 @@ async function startInstances(handle: Ec2Handle, ids: string[]): Promise<void> {
 export async function checkEc2Permissions(handle: Ec2Handle): Promise<void> {
   const ids = handle.instances?.map((i) => i.id) ?? [];
   if (ids.length === 0) return;
-  const ec2 = ec2Client(handle);
+  const { sdk, client } = await ec2(handle);
   const calls = {
     stop: [
-      ['StopInstances', () => ec2.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: true }))],
-      ['StartInstances', () => ec2.send(new StartInstancesCommand({ InstanceIds: ids, DryRun: true }))],
+      ['StopInstances', () => client.send(new sdk.StopInstancesCommand({ InstanceIds: ids, DryRun: true }))],
+      [
+        'StartInstances',
+        () => client.send(new sdk.StartInstancesCommand({ InstanceIds: ids, DryRun: true })),
+      ],
     ],
     reboot: [
-      ['RebootInstances', () => ec2.send(new RebootInstancesCommand({ InstanceIds: ids, DryRun: true }))],
+      [
+        'RebootInstances',
+        () => client.send(new sdk.RebootInstancesCommand({ InstanceIds: ids, DryRun: true })),
+      ],
     ],
     terminate: [
       [
         'TerminateInstances',
-        () => ec2.send(new TerminateInstancesCommand({ InstanceIds: ids, DryRun: true })),
+        () => client.send(new sdk.TerminateInstancesCommand({ InstanceIds: ids, DryRun: true })),
       ],
     ],
   } as const;
@@ -284,7 +320,90 @@ async function currentStates(location: AwsLocationPlan, ids: string[]): Promise<
 
 function requireResolved(handle: Ec2Handle): NonNullable<Ec2Handle['instances']> {
   if (!handle.instances) {
-    throw ApplicationFailure.nonRetryable('the EC2 selection was not resolved before inject', 'Unresolved');
+    throw refused('the EC2 selection was not resolved before inject');
   }
   return handle.instances;
+}
+
+/** The refusals before anything runs: nothing selected, or too much of the fleet. */
+function checkBlastRadius(handle: Ec2Handle, fault: string, maxBlastRadius: number): void {
+  const { instances, candidates, allowEmpty, selection } = handle;
+  const chosen = instances?.length ?? 0;
+  if (chosen === 0 && !allowEmpty) {
+    throw refused(
+      `fault ${fault}: the selection matches no ${handle.action === 'terminate' ? 'running or stopped' : 'running'} ` +
+        `instance (${JSON.stringify(handle.selector)}); set allowEmpty: true if that is expected`,
+    );
+  }
+  const percent = candidates ? (100 * chosen) / candidates : 0;
+  if (percent > maxBlastRadius) {
+    throw refused(
+      `fault ${fault}: ${selection} touches ${chosen} of ${candidates} matching instances (${percent.toFixed(0)}%), ` +
+        `above target.maxBlastRadius ${maxBlastRadius}%`,
+    );
+  }
+}
+
+/**
+ * The whole selection, not only the chosen instances: two runs on one fleet would confound each
+ * other even when they stop different instances.
+ */
+export const ec2LockKeys = (handle: Ec2Handle) =>
+  (handle.matched ?? handle.instances?.map((i) => i.id) ?? []).map((id) => `ec2/${handle.region}/${id}`);
+
+function describeEc2(e: Ec2Handle): string {
+  const which = e.instances
+    ? `${e.instances.length} of ${e.candidates} matching instances: ${e.instances.map((i) => i.id).join(', ') || 'none'}`
+    : `${e.selection} of ${JSON.stringify(e.selector)} (not resolved yet)`;
+  return `ec2 ${e.region} ${e.action} ${which}`;
+}
+
+const dropUndefined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+export const awsEc2 = {
+  spec: Ec2Fault,
+  handle: Ec2Handle,
+  usesAws: true,
+  issues: (raw, path, experiment) => ec2FaultIssues(raw, path, maxBlastRadiusOf(experiment)),
+  plan: (spec, ctx) => ({
+    ...ctx.aws.location('ec2'),
+    action: spec.action,
+    selector: dropUndefined({ instanceIds: spec.instanceIds, tags: spec.tags, filters: spec.filters }),
+    selection: spec.selection,
+    allowEmpty: spec.allowEmpty,
+    waitForMs: parseDuration(spec.waitFor),
+    seed: `${ctx.runId}/${ctx.fault}`,
+    instances: null,
+    candidates: null,
+    matched: null,
+  }),
+  async resolve(handle, ctx) {
+    const resolved = await resolveEc2(handle);
+    checkBlastRadius(resolved, ctx.fault, ctx.maxBlastRadius);
+    await checkEc2Permissions(resolved);
+    return { handle: resolved, lockKeys: ec2LockKeys(resolved) };
+  },
+  inject: (handle, ctx) => injectEc2(handle, ctx.beforeChange, ctx.firstAttempt, ctx.signal),
+  revert: (handle, ctx) => revertEc2(handle, ctx.signal),
+  describe: describeEc2,
+  async planLines(e, fault) {
+    // Which instances depends on the run id: without --id, say which could be chosen.
+    const lines = e.seed.startsWith('<runId>/')
+      ? [
+          `${fault}: ec2 ${e.region} ${e.action} ${e.selection} of the ${e.candidates} matching ` +
+            `${e.action === 'terminate' ? 'running or stopped' : 'running'} instances, chosen by the run id ` +
+            `(plan --id RUN_ID shows exactly which): ${(e.matched ?? []).join(', ') || 'none'}`,
+        ]
+      : [`${fault}: ${describeEc2(e)}`];
+    if (e.action === 'terminate') {
+      lines.push('THIS TERMINATES INSTANCES. IT CANNOT BE UNDONE: ROLLBACK WILL NOT BRING THEM BACK.');
+    }
+    return lines;
+  },
+} satisfies FaultProvider<typeof Ec2Fault, typeof Ec2Handle>;
+
+function maxBlastRadiusOf(experiment: Record<string, unknown>): number {
+  const target = experiment.target as { maxBlastRadius?: unknown } | undefined;
+  return typeof target?.maxBlastRadius === 'number' ? target.maxBlastRadius : 50;
 }
