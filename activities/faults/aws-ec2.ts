@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
   DescribeInstancesCommand,
   type Filter,
   type Instance,
@@ -129,6 +131,10 @@ export async function injectEc2(
   beforeChange();
   switch (handle.action) {
     case 'stop':
+      // Marked first, like a down proxy: whoever finds it stopped can tell which run did it (gameday sweep).
+      await aws('ec2 CreateTags', () =>
+        ec2.send(new CreateTagsCommand({ Resources: ids, Tags: stoppedTags(handle) })),
+      );
       await aws('ec2 StopInstances', () => ec2.send(new StopInstancesCommand({ InstanceIds: ids })));
       await waitUntil('the instances to stop', handle.waitForMs, async () => {
         const states = await currentStates(handle, ids);
@@ -185,6 +191,11 @@ export async function revertEc2(handle: Ec2Handle): Promise<{ alreadyGone: boole
       'Ec2NotRunning',
     );
   }
+  const running = ours.filter((id) => !gone.includes(id));
+  if (running.length > 0)
+    await aws('ec2 DeleteTags', () =>
+      ec2Client(handle).send(new DeleteTagsCommand({ Resources: running, Tags: stoppedTags(handle) })),
+    );
   const note = gone.length
     ? `instances ${gone.join(', ')} were terminated while stopped, by someone else (an Auto Scaling group replaces stopped instances): nothing to start`
     : undefined;
@@ -192,6 +203,18 @@ export async function revertEc2(handle: Ec2Handle): Promise<{ alreadyGone: boole
 }
 
 const GONE = ['terminated', 'shutting-down', 'gone'];
+
+/** The tag on an instance a run stopped, until its revert starts it again. */
+export const STOPPED_BY_TAG = 'gameday:stopped-by';
+
+/** The run id and fault name, from the seed (`<runId>/<fault>`) the plan gives every EC2 fault. */
+function stoppedTags(handle: Ec2Handle): { Key: string; Value: string }[] {
+  const slash = handle.seed.lastIndexOf('/');
+  return [
+    { Key: STOPPED_BY_TAG, Value: handle.seed.slice(0, slash) },
+    { Key: 'gameday:fault', Value: handle.seed.slice(slash + 1) },
+  ];
+}
 
 async function startInstances(handle: Ec2Handle, ids: string[]): Promise<void> {
   try {

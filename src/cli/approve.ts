@@ -6,6 +6,7 @@ import { type ApprovalAnswer, approveUpdate } from '../../workflows/messages';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { readRun } from '../temporal/run-status';
 import { CliError, EXIT } from './exit-codes';
+import { refuseWhileEngaged } from './lever';
 
 export function registerApprove(program: Command): void {
   program
@@ -18,6 +19,7 @@ export function registerApprove(program: Command): void {
       const view = await readRun(client, runId);
       if (view.state !== 'running')
         throw new CliError(`run ${runId} has already ended (${view.closedAs})`, EXIT.invalidInput);
+      await refuseWhileEngaged(client, `approving ${runId}`);
       let answer: ApprovalAnswer;
       try {
         answer = await client.workflow.getHandle(runId).executeUpdate(approveUpdate, {
