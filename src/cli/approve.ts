@@ -16,10 +16,10 @@ export function registerApprove(program: Command): void {
     .option('--by <name>', 'who approves, for the journal (default: the OS user)')
     .action(async (runId: string, options: { phase?: string; by?: string }) => {
       const client = await connectClient(temporalTarget());
+      await refuseWhileEngaged(client, `approving ${runId}`);
       const view = await readRun(client, runId);
       if (view.state !== 'running')
         throw new CliError(`run ${runId} has already ended (${view.closedAs})`, EXIT.invalidInput);
-      await refuseWhileEngaged(client, `approving ${runId}`);
       let answer: ApprovalAnswer;
       try {
         answer = await client.workflow.getHandle(runId).executeUpdate(approveUpdate, {
