@@ -6,15 +6,15 @@
 import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Command } from 'commander';
-import { LEVER_WORKFLOW, type LeverView, leverQuery, releaseLeverSignal } from '../../workflows/lever';
+import { type LeverView, releaseLeverSignal } from '../../workflows/lever';
+import { engageLever } from '../lever/engage';
 import { LEVER_WORKFLOW_ID, type Lever, leverText, readLever } from '../lever/state';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { CliError, EXIT } from './exit-codes';
 import { taskQueue } from './task-queue';
 
-/** How long engage and release wait for a worker to act before saying that none has yet. */
+/** How long release waits for a worker to unpause the schedules and end the lever. */
 const WORKER_WAIT_MS = 30_000;
 
 export function registerLever(program: Command): void {
@@ -39,25 +39,9 @@ export function registerLever(program: Command): void {
         at: Date.now(),
         reason: options.reason,
       };
-      await client.workflow.start(LEVER_WORKFLOW, {
-        workflowId: LEVER_WORKFLOW_ID,
-        taskQueue: taskQueue(),
-        args: [engaged],
-        memo: { lever: engaged },
-        // Two engages at once: the second joins the first.
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      });
-      const lever = (await readLever(client)) ?? engaged;
+      const { lever, stopped } = await engageLever(client, engaged, taskQueue());
       console.log(leverText(lever));
-      const view = await waitForWorker(client, (v) => v.stopped !== null);
-      if (!view?.stopped) {
-        console.log(
-          `no worker on task queue ${taskQueue()} has acted on it yet: runs are aborted and schedules paused when one does; new runs are refused already`,
-        );
-        return;
-      }
-      const { abortedRuns, pausedSchedules } = view.stopped;
+      const { abortedRuns, pausedSchedules } = stopped;
       console.log(
         `aborting ${abortedRuns.length} run(s)${abortedRuns.length ? `: ${abortedRuns.join(', ')}` : ''}; each rolls back as usual`,
       );
@@ -100,17 +84,6 @@ export function registerLever(program: Command): void {
       if (options.json) console.log(JSON.stringify({ engaged: lever !== null, ...(lever ?? {}) }, null, 2));
       else console.log(lever ? leverText(lever) : 'the safety lever is not engaged');
     });
-}
-
-async function waitForWorker(client: Client, done: (view: LeverView) => boolean): Promise<LeverView | null> {
-  const handle = client.workflow.getHandle(LEVER_WORKFLOW_ID);
-  const giveUpAt = Date.now() + WORKER_WAIT_MS;
-  while (Date.now() < giveUpAt) {
-    const view = await handle.query(leverQuery).catch(() => null);
-    if (view && done(view)) return view;
-    await sleep(100);
-  }
-  return null;
 }
 
 /** For `run` and `approve`: refuse with exit 75 while the lever is engaged. */

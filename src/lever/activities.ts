@@ -3,43 +3,12 @@
  * they start. Each uses the worker's own Temporal client.
  */
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/common';
-import { abortSignal } from '../../workflows/messages';
-import { SCHEDULED_WORKFLOW } from '../../workflows/scheduled-run';
-import { type FleetStopped, type Lever, leverText, pauseNote, readLever } from './state';
+import { stopRunsAndSchedules } from './fleet';
+import { type FleetStopped, type Lever, pauseNote, readLever } from './state';
 
-const RUNNING_RUNS = `WorkflowType = 'gamedayRun' AND ExecutionStatus = 'Running'`;
-
-/** Every running run asked to abort (each rolls back as usual), every gameday schedule paused. */
+/** Every running run asked to abort, every gameday schedule paused (src/lever/fleet.ts). */
 export async function stopFleet(lever: Lever): Promise<FleetStopped> {
-  const { client } = Context.current();
-  const abort = { by: lever.by, reason: leverText(lever) };
-  const signals: Promise<string | null>[] = [];
-  for await (const run of client.workflow.list({ query: RUNNING_RUNS })) {
-    signals.push(
-      client.workflow
-        .getHandle(run.workflowId, run.runId)
-        .signal(abortSignal, abort)
-        .then(
-          () => run.workflowId,
-          (error) => {
-            // Ended between the list and the signal: nothing left to abort.
-            if (error instanceof WorkflowNotFoundError) return null;
-            throw error;
-          },
-        ),
-    );
-  }
-  const abortedRuns = (await Promise.all(signals)).filter((id): id is string => id !== null);
-  const pausedSchedules: string[] = [];
-  for await (const schedule of client.schedule.list()) {
-    if (schedule.action?.type !== 'startWorkflow' || schedule.action.workflowType !== SCHEDULED_WORKFLOW)
-      continue;
-    if (schedule.state.paused) continue;
-    await client.schedule.getHandle(schedule.scheduleId).pause(pauseNote(lever));
-    pausedSchedules.push(schedule.scheduleId);
-  }
-  return { abortedRuns: abortedRuns.sort(), pausedSchedules };
+  return stopRunsAndSchedules(Context.current().client, lever);
 }
 
 /**
