@@ -101,3 +101,28 @@ describe('gameday worker --sweep-every', () => {
     expect((await run.done).code).toBe(2);
   }, 180_000);
 });
+
+describe('bad input to the lever, the sweep and the timed sweep', () => {
+  it('is refused with 64 and one line, before anything is touched', async () => {
+    const env = cliEnv(uniqueName('bad'));
+    const cases: [string[], string][] = [
+      [['sweep', '--toxiproxy', 'not a url'], 'gameday: --toxiproxy not a url: not a URL'],
+      [['sweep', '--aws'], 'gameday: --aws needs AWS_REGION'],
+      [['worker', '--sweep-every', 'soon'], 'gameday: --sweep-every soon: "soon" is not a duration'],
+      [['worker', '--sweep-every', '10ms'], 'gameday: --sweep-every 10ms: at least 1s'],
+      [['lever', 'engage'], "required option '--reason <text>' not specified"],
+      [['lever', 'engage', '--reason', ' '], 'gameday: --reason must say why'],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await gameday(args, {
+        ...env,
+        AWS_REGION: undefined,
+        AWS_DEFAULT_REGION: undefined,
+      }).done;
+      expect(code, `${args.join(' ')}: ${stdout}${stderr}`).toBe(64);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stdout).not.toContain('worker polling');
+    }
+  });
+});
