@@ -145,6 +145,9 @@ console.log(
   `safety lever, ${RUNS} runs mid-phase on one worker, ${ROUNDS} rounds (load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores)`,
 );
 console.log(
+  `engage -> every run sent its abort:      ${rounds.map((r) => `${r.allSignalled}ms`).join(', ')}`,
+);
+console.log(
   `lever task / stopFleet scheduled / started / completed: ${rounds.map((r) => r.lever).join(', ')} ms`,
 );
 console.log(`engage -> every toxic gone (Toxiproxy):  ${reverted.map((ms) => `${ms}ms`).join(', ')}`);
