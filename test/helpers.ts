@@ -87,7 +87,8 @@ export async function startTarget(
   {
     declareOnly = false,
     requireAuthorization,
-  }: { declareOnly?: boolean; requireAuthorization?: string } = {},
+    toxiproxy = toxiproxyUrl(),
+  }: { declareOnly?: boolean; requireAuthorization?: string; toxiproxy?: string } = {},
 ): Promise<Target> {
   let mode: UpstreamMode = 'ok';
   let changedAt = Date.now();
@@ -104,7 +105,7 @@ export async function startTarget(
   const listen = `127.0.0.1:${listenPort}`;
   const upstream = `127.0.0.1:${upstreamPort}`;
   if (!declareOnly) {
-    const created = await fetch(`${toxiproxyUrl()}/proxies`, {
+    const created = await fetch(`${toxiproxy}/proxies`, {
       method: 'POST',
       body: JSON.stringify({ name: proxy, listen, upstream, enabled: true }),
     });
@@ -117,7 +118,7 @@ export async function startTarget(
     stopped ??= (async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await fetch(`${toxiproxyUrl()}/proxies/${proxy}`, { method: 'DELETE' }).catch(() => undefined);
+      await fetch(`${toxiproxy}/proxies/${proxy}`, { method: 'DELETE' }).catch(() => undefined);
     })();
     return stopped;
   };

@@ -22,8 +22,10 @@ import {
 import type { WrittenJournal } from '../activities/journal';
 import { formatDuration } from '../src/experiment/duration';
 import type { PhasePlan } from '../src/experiment/plan';
+import { leverText } from '../src/lever/state';
 import type { FaultRecord } from '../src/report/journal';
 import { failureText } from '../src/report/results';
+import { leverEngaged } from './lever';
 import { acquireLock, acquireLocks, type HeldLock } from './lock';
 import {
   type AbortRequest,
@@ -93,6 +95,10 @@ export async function gamedayRun(plan: RunInput): Promise<RunResult> {
 }
 
 async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
+  // A run that got past the CLI's check as the safety lever was engaged is stopped here.
+  const lever = patched('safety-lever') ? await leverEngaged() : null;
+  if (lever)
+    return run.requestAbort({ type: 'abort', at: Date.now(), by: lever.by, reason: leverText(lever) });
   run.enter('preparing');
   const { providers, phases, aws, maxBlastRadius } = run.plan;
   const prepared = await activities.prepareRun({ providers, phases, aws, maxBlastRadius });

@@ -10,12 +10,15 @@ import {
   ChildWorkflowCancellationType,
   executeChild,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { leverText } from '../src/lever/state';
 import type { gamedayRun } from './gameday-run';
+import { leverEngaged } from './lever';
 import type { RunResult } from './messages';
 import type { ScheduledRunInput } from './scheduled-input';
 
@@ -28,6 +31,13 @@ const { planScheduledRun } = proxyActivities<Pick<Activities, 'planScheduledRun'
 
 export async function scheduledGameday(input: ScheduledRunInput): Promise<RunResult> {
   const runId = scheduledRunId(workflowInfo().workflowId);
+  const lever = patched('safety-lever') ? await leverEngaged() : null;
+  if (lever)
+    throw ApplicationFailure.create({
+      type: 'LeverEngaged',
+      nonRetryable: true,
+      message: `firing refused, no run started: ${leverText(lever)}`,
+    });
   const plan = await planScheduledRun({ ...input, runId });
   const result = await executeChild<typeof gamedayRun>('gamedayRun', {
     workflowId: runId,

@@ -6,6 +6,7 @@ import { type ApprovalAnswer, approveUpdate } from '../../workflows/messages';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { readRun } from '../temporal/run-status';
 import { CliError, EXIT } from './exit-codes';
+import { refuseWhileEngaged } from './lever';
 
 export function registerApprove(program: Command): void {
   program
@@ -15,6 +16,7 @@ export function registerApprove(program: Command): void {
     .option('--by <name>', 'who approves, for the journal (default: the OS user)')
     .action(async (runId: string, options: { phase?: string; by?: string }) => {
       const client = await connectClient(temporalTarget());
+      await refuseWhileEngaged(client, `approving ${runId}`);
       const view = await readRun(client, runId);
       if (view.state !== 'running')
         throw new CliError(`run ${runId} has already ended (${view.closedAs})`, EXIT.invalidInput);

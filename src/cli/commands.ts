@@ -43,14 +43,25 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: async () => (await import('./worker')).registerWorker,
   },
   {
-    term: 'status [options] <runId>',
-    summary: 'show a run: stage, phase, time left, faults, what it waits for, latest probe figures',
+    term: 'status [options] [runId]',
+    summary:
+      'show a run: stage, phase, time left, faults, what it waits for, latest probe figures; and the safety lever',
     load: async () => (await import('./status')).registerStatus,
   },
   {
     term: 'abort [options] <runId>',
     summary: 'abort a run: it reverts every fault, then ends with verdict aborted',
     load: async () => (await import('./abort')).registerAbort,
+  },
+  {
+    term: 'lever',
+    summary: 'the safety lever: abort every run, pause every schedule, refuse new runs until released',
+    load: async () => (await import('./lever')).registerLever,
+  },
+  {
+    term: 'sweep [options]',
+    summary: "find gameday's faults whose run is gone (dry run); --apply reverts them",
+    load: async () => (await import('./sweep')).registerSweep,
   },
   {
     term: 'report [options] [journal]',

@@ -14,7 +14,10 @@ export const EXIT = {
   internal: 70,
   /** An output file or directory could not be written (sysexits CANTCREAT). */
   cannotCreate: 73,
+  /** Try again later (sysexits TEMPFAIL): the experiment is locked by a run in progress. */
   locked: 75,
+  /** Try again later: the safety lever is engaged (`gameday lever status` says by whom and why). */
+  leverEngaged: 75,
   interrupted: 130,
 } as const;
 

@@ -31,6 +31,7 @@ import { createGamedayWorker, installQuietRuntime } from '../temporal/worker';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { faultLine, phaseLine, statusBlock, verdictText } from './format';
 import { catchInterrupts, type InterruptSignal, type Interrupts, interruptReason } from './interrupts';
+import { refuseWhileEngaged } from './lever';
 import { checkWritableDirectory, fsReason } from './output';
 import { lostRunText, shellWord } from './run-lost';
 import { taskQueue, warnWithoutWorker } from './task-queue';
@@ -123,6 +124,7 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
       console.log('interrupted before the run started: nothing ran');
       return EXIT.interrupted;
     }
+    await refuseWhileEngaged(client, `run ${runId}`);
     const handle = await startRun(client, plan, taskQueue());
     console.log(
       `run ${pc.bold(runId)} started: ${plan.phases.length} phase(s), journal in ${relative('.', plan.outDir) || '.'}`,

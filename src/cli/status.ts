@@ -3,22 +3,33 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
+import pc from 'picocolors';
+import { leverText, readLever } from '../lever/state';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { RunNotFound, type RunView, readRun } from '../temporal/run-status';
 import { statusBlock } from './format';
 
 export function registerStatus(program: Command): void {
   program
-    .command('status <runId>')
-    .description('show a run: stage, phase, time left, faults, what it waits for, latest probe figures')
+    .command('status [runId]')
+    .description(
+      'show a run: stage, phase, time left, faults, what it waits for, latest probe figures; and the safety lever',
+    )
     .option('--json', 'print the status as JSON')
     .option('--watch', 'redraw every second until the run ends (Ctrl-C stops watching, not the run)')
-    .action(async (runId: string, options: { json?: boolean; watch?: boolean }) => {
+    .action(async (runId: string | undefined, options: { json?: boolean; watch?: boolean }) => {
       const client = await connectClient(temporalTarget());
+      const lever = await readLever(client);
+      if (!runId) {
+        if (options.json) console.log(JSON.stringify({ lever }, null, 2));
+        else console.log(lever ? leverText(lever) : 'the safety lever is not engaged');
+        return;
+      }
+      if (lever && !options.json) console.log(pc.bold(pc.red(leverText(lever))));
       if (options.watch) return watch(client, runId);
       const view = await readRun(client, runId);
       if (options.json) {
-        console.log(JSON.stringify(withoutJournal(view), null, 2));
+        console.log(JSON.stringify({ ...(withoutJournal(view) as object), lever }, null, 2));
       } else {
         console.log(statusBlock(view));
       }

@@ -14,6 +14,7 @@ import {
 import { activities } from '../../activities';
 import { BEAT_EVERY_MS } from '../../activities/liveness';
 import { CliError, EXIT } from '../cli/exit-codes';
+import { leverActivities } from '../lever/activities';
 import { PROJECT_ROOT } from '../tools';
 
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows/index.ts');
@@ -107,7 +108,7 @@ export async function createGamedayWorker(options: GamedayWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
-    activities,
+    activities: { ...activities, ...leverActivities },
     ...(options.identity ? { identity: options.identity } : {}),
     // After a worker dies, its cached workflows move to a live worker after this long (sooner when
     // a retried activity resets them: activities/liveness.ts). A live worker that misses it only

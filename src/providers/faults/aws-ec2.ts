@@ -167,6 +167,10 @@ export async function injectEc2(
   beforeChange();
   switch (handle.action) {
     case 'stop':
+      // Marked first, like a down proxy: whoever finds it stopped can tell which run did it (gameday sweep).
+      await aws('ec2 CreateTags', () =>
+        client.send(new sdk.CreateTagsCommand({ Resources: ids, Tags: stoppedTags(handle) })),
+      );
       await aws('ec2 StopInstances', () => client.send(new sdk.StopInstancesCommand({ InstanceIds: ids })));
       await waitUntil(
         'the instances to stop',
@@ -235,6 +239,13 @@ export async function revertEc2(
     if (reasons.length === 0) throw error;
     throw unavailable(`${(error as Error).message} (${reasons.join('; ')})`);
   }
+  const running = ours.filter((id) => !gone.includes(id));
+  if (running.length > 0) {
+    const { sdk, client } = await ec2(handle);
+    await aws('ec2 DeleteTags', () =>
+      client.send(new sdk.DeleteTagsCommand({ Resources: running, Tags: stoppedTags(handle) })),
+    );
+  }
   const note = gone.length
     ? `instances ${gone.join(', ')} were terminated while stopped, by someone else (an Auto Scaling group replaces stopped instances): nothing to start`
     : undefined;
@@ -242,6 +253,18 @@ export async function revertEc2(
 }
 
 const GONE = ['terminated', 'shutting-down', 'gone'];
+
+/** The tag on an instance a run stopped, until its revert starts it again. */
+export const STOPPED_BY_TAG = 'gameday:stopped-by';
+
+/** The run id and fault name, from the seed (`<runId>/<fault>`) the plan gives every EC2 fault. */
+function stoppedTags(handle: Ec2Handle): { Key: string; Value: string }[] {
+  const slash = handle.seed.lastIndexOf('/');
+  return [
+    { Key: STOPPED_BY_TAG, Value: handle.seed.slice(0, slash) },
+    { Key: 'gameday:fault', Value: handle.seed.slice(slash + 1) },
+  ];
+}
 
 async function startInstances(handle: Ec2Handle, ids: string[]): Promise<void> {
   const { sdk, client } = await ec2(handle);
