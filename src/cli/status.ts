@@ -19,15 +19,18 @@ export function registerStatus(program: Command): void {
     .option('--watch', 'redraw every second until the run ends (Ctrl-C stops watching, not the run)')
     .action(async (runId: string | undefined, options: { json?: boolean; watch?: boolean }) => {
       const client = await connectClient(temporalTarget());
-      const lever = await readLever(client);
+      // Asked side by side: status is run dozens of times a day, and each is a round trip.
+      const [lever, view] = await Promise.all([
+        readLever(client),
+        runId && !options.watch ? readRun(client, runId) : undefined,
+      ]);
       if (!runId) {
         if (options.json) console.log(JSON.stringify({ lever }, null, 2));
         else console.log(lever ? leverText(lever) : 'the safety lever is not engaged');
         return;
       }
       if (lever && !options.json) console.log(pc.bold(pc.red(leverText(lever))));
-      if (options.watch) return watch(client, runId);
-      const view = await readRun(client, runId);
+      if (!view) return watch(client, runId);
       if (options.json) {
         console.log(JSON.stringify({ ...(withoutJournal(view) as object), lever }, null, 2));
       } else {
