@@ -53,10 +53,22 @@ const WORKERS = list(values.workers);
 const PHASES = Number(values.phases);
 const TARGET = { delivered: 0.99, driftP99Ms: 50, firstSampleMs: 150 };
 
-const [temporal, toxiproxy] = await Promise.all([
+// Started side by side; if one does not come up, the other is stopped before the error ends this.
+const [temporalStart, toxiproxyStart] = await Promise.allSettled([
   freePort().then((port) => startDevServer({ port })),
   freePort().then((port) => startToxiproxy(port)),
 ]);
+if (temporalStart.status === 'rejected' || toxiproxyStart.status === 'rejected') {
+  await Promise.all([
+    temporalStart.status === 'fulfilled' ? temporalStart.value.stop() : undefined,
+    toxiproxyStart.status === 'fulfilled' ? toxiproxyStart.value.stop() : undefined,
+  ]);
+  throw temporalStart.status === 'rejected'
+    ? temporalStart.reason
+    : (toxiproxyStart as PromiseRejectedResult).reason;
+}
+const temporal = temporalStart.value;
+const toxiproxy = toxiproxyStart.value;
 // The service under test in a process of its own: its CPU is not the workers'.
 const targetPort = await freePort();
 const target = spawn(
