@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { freePort } from '../src/lab/ports';
 import { PROJECT_ROOT } from '../src/tools';
-import type { CliResult } from './helpers';
+import { type CliResult, scratchDir, uniqueName } from './helpers';
 
 export interface TerminalProcess {
   /** What the terminal showed, colour and cursor movements removed. */
@@ -94,4 +95,26 @@ export function killLeftoversAfterTest(text: string): void {
       }
     }
   });
+}
+
+/**
+ * The environment of a `gameday ... --local` with no TEMPORAL_ADDRESS: its own GAMEDAY_HOME and
+ * port, so it starts an embedded server of its own; whatever happens in the test, no embedded
+ * server of that home outlives it.
+ */
+export async function localCliEnv(queue: string) {
+  const home = await scratchDir('home');
+  const port = await freePort();
+  killLeftoversAfterTest(home);
+  return {
+    home,
+    port,
+    address: `127.0.0.1:${port}`,
+    env: {
+      TEMPORAL_ADDRESS: undefined,
+      GAMEDAY_HOME: home,
+      GAMEDAY_LOCAL_PORT: String(port),
+      GAMEDAY_TASK_QUEUE: uniqueName(queue),
+    },
+  };
 }

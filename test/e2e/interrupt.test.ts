@@ -30,23 +30,7 @@ import {
   waitFor,
   writeExperiment,
 } from '../helpers';
-import { gamedayInTerminal, killLeftoversAfterTest, processesMentioning } from '../terminal';
-
-async function localEnv() {
-  const home = await scratchDir('home');
-  const port = await freePort();
-  killLeftoversAfterTest(home);
-  return {
-    home,
-    address: `127.0.0.1:${port}`,
-    env: {
-      TEMPORAL_ADDRESS: undefined,
-      GAMEDAY_HOME: home,
-      GAMEDAY_LOCAL_PORT: String(port),
-      GAMEDAY_TASK_QUEUE: uniqueName('tty'),
-    },
-  };
-}
+import { gamedayInTerminal, localCliEnv, processesMentioning } from '../terminal';
 
 function longFault(target: Target) {
   return experimentFor(target, {
@@ -71,7 +55,7 @@ async function readJournal(out: string, runId: string): Promise<Journal> {
 
 describe('gameday run --local in a terminal', () => {
   it('rolls back on a Ctrl-C typed in the terminal, and stops its embedded server after', async () => {
-    const { home, address, env } = await localEnv();
+    const { home, address, env } = await localCliEnv('tty');
     const target = await startTarget();
     const file = await writeExperiment(longFault(target));
     const out = await scratchDir('out');
@@ -133,7 +117,7 @@ function underTimeout(args: string[], env: Record<string, string | undefined>) {
 
 describe('gameday run stopped by SIGTERM', () => {
   it('--local under `timeout -s TERM`: the time runs out, the run aborts and rolls back (exit 2)', async () => {
-    const { home, address, env } = await localEnv();
+    const { home, address, env } = await localCliEnv('tty');
     const target = await startTarget();
     const file = await writeExperiment(longFault(target));
     const out = await scratchDir('out');

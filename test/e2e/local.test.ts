@@ -23,21 +23,7 @@ import {
   waitFor,
   writeExperiment,
 } from '../helpers';
-import { killLeftoversAfterTest, processesMentioning } from '../terminal';
-
-async function localEnv() {
-  const home = await scratchDir('home');
-  const port = await freePort();
-  const env = {
-    TEMPORAL_ADDRESS: undefined,
-    GAMEDAY_HOME: home,
-    GAMEDAY_LOCAL_PORT: String(port),
-    GAMEDAY_TASK_QUEUE: uniqueName('local'),
-  };
-  // Whatever happens in the test, no embedded server outlives it.
-  killLeftoversAfterTest(home);
-  return { home, port, env };
-}
+import { localCliEnv, processesMentioning } from '../terminal';
 
 /** The pid of the embedded `temporal` process of a home (not its keeper). */
 function temporalServerOf(home: string): number {
@@ -67,7 +53,7 @@ function longFault(target: Target, duration: string) {
 
 describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   it('starts an embedded dev server with its database under GAMEDAY_HOME, and stops it after', async () => {
-    const { home, port, env } = await localEnv();
+    const { home, port, env } = await localCliEnv('local');
     const target = await startTarget();
     const file = await writeExperiment(experimentFor(target));
     const { code, stdout } = await gameday(['run', '--local', file, '--out', await scratchDir('out')], env)
@@ -82,7 +68,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   });
 
   it('stops its embedded server soon after a SIGKILL, and the next `gameday worker --local` rolls the run back', async () => {
-    const { home, port, env } = await localEnv();
+    const { home, port, env } = await localCliEnv('local');
     const target = await startTarget();
     const file = await writeExperiment(longFault(target, '4s'));
     const out = await scratchDir('out');
@@ -118,7 +104,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   });
 
   it('keeps the embedded server while a `gameday worker --local` still uses it, and stops it after the last', async () => {
-    const { home, port, env } = await localEnv();
+    const { home, port, env } = await localCliEnv('local');
     const address = `127.0.0.1:${port}`;
     const target = await startTarget();
     const file = await writeExperiment(longFault(target, '2m'));
@@ -153,7 +139,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   });
 
   it('a `gameday worker --local` whose embedded server dies says so and stops (exit 69)', async () => {
-    const { home, env } = await localEnv();
+    const { home, env } = await localCliEnv('local');
     const worker = gameday(['worker', '--local'], env);
     await waitFor(() => worker.output().includes('worker polling'), {
       what: 'the worker to poll',
@@ -169,7 +155,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   });
 
   it('leaves running a Temporal server it did not start', async () => {
-    const { port, env } = await localEnv();
+    const { port, env } = await localCliEnv('local');
     const theirs = await startDevServer({ port });
     onTestFinished(() => theirs.stop());
     const worker = gameday(['worker', '--local'], env);
@@ -186,7 +172,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   });
 
   it('says what may still be injected, and how to finish the rollback, when its server dies mid-run (exit 5)', async () => {
-    const { home, port, env } = await localEnv();
+    const { home, port, env } = await localCliEnv('local');
     const target = await startTarget();
     const file = await writeExperiment(longFault(target, '2m'));
     const out = await scratchDir('out');
@@ -248,7 +234,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
 
 describe('npm run examples', () => {
   it('runs every example against the demo service, passes, and leaves Toxiproxy clean', async () => {
-    const { env } = await localEnv();
+    const { env } = await localCliEnv('local');
     const demoEnv: NodeJS.ProcessEnv = {
       ...process.env,
       ...env,
