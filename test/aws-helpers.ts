@@ -3,7 +3,7 @@
  * act on, their states as moto reports them, and an error-injecting hop in front of moto for the
  * answers moto never gives (throttling, 5xx, access denied).
  */
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -83,35 +83,20 @@ export interface ErrorRule {
 }
 
 /**
- * An HTTP hop between the SDK and moto that answers chosen EC2 actions with AWS errors a given
- * number of times, then lets them through. It records every action it saw, in order.
+ * An HTTP hop in front of moto: `answer` may answer a request itself (it gets the whole body) and
+ * returns whether it did; every other request goes on to moto as it came. Closed when the test ends.
  */
-export async function awsErrorProxy(rules: ErrorRule[], target = motoUrl()) {
-  const seen: string[] = [];
-  const remaining = rules.map((rule) => ({ ...rule }));
+export async function hopToMoto(
+  answer: (request: IncomingMessage, body: Buffer, response: ServerResponse) => boolean,
+  target = motoUrl(),
+): Promise<string> {
   const upstream = new URL(target);
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks);
-      const params = new URLSearchParams(body.toString());
-      const action = params.get('Action') ?? `${request.method} ${request.url}`;
-      const dryRun = params.get('DryRun') === 'true';
-      seen.push(dryRun ? `${action} (DryRun)` : action);
-      const rule = remaining.find(
-        (r) => r.action === action && r.times > 0 && (r.dryRun === undefined || r.dryRun === dryRun),
-      );
-      if (rule && rule.times > 0) {
-        rule.times--;
-        response
-          .writeHead(rule.status, { 'content-type': 'text/xml' })
-          .end(
-            `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${rule.code}</Code>` +
-              `<Message>injected by the test: ${rule.code}</Message></Error></Errors><RequestID>test</RequestID></Response>`,
-          );
-        return;
-      }
+      if (answer(request, body, response)) return;
       const forward = httpRequest(
         {
           host: upstream.hostname,
@@ -120,9 +105,9 @@ export async function awsErrorProxy(rules: ErrorRule[], target = motoUrl()) {
           method: request.method,
           headers: request.headers,
         },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
+        (answered) => {
+          response.writeHead(answered.statusCode ?? 502, answered.headers);
+          answered.pipe(response);
         },
       );
       forward.on('error', () => response.writeHead(502).end());
@@ -131,5 +116,33 @@ export async function awsErrorProxy(rules: ErrorRule[], target = motoUrl()) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/**
+ * An HTTP hop between the SDK and moto that answers chosen EC2 actions with AWS errors a given
+ * number of times, then lets them through. It records every action it saw, in order.
+ */
+export async function awsErrorProxy(rules: ErrorRule[], target = motoUrl()) {
+  const seen: string[] = [];
+  const remaining = rules.map((rule) => ({ ...rule }));
+  const url = await hopToMoto((request, body, response) => {
+    const params = new URLSearchParams(body.toString());
+    const action = params.get('Action') ?? `${request.method} ${request.url}`;
+    const dryRun = params.get('DryRun') === 'true';
+    seen.push(dryRun ? `${action} (DryRun)` : action);
+    const rule = remaining.find(
+      (r) => r.action === action && r.times > 0 && (r.dryRun === undefined || r.dryRun === dryRun),
+    );
+    if (!rule) return false;
+    rule.times--;
+    response
+      .writeHead(rule.status, { 'content-type': 'text/xml' })
+      .end(
+        `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${rule.code}</Code>` +
+          `<Message>injected by the test: ${rule.code}</Message></Error></Errors><RequestID>test</RequestID></Response>`,
+      );
+    return true;
+  }, target);
+  return { url, seen };
 }

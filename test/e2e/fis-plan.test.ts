@@ -4,7 +4,6 @@
  * not exist), a target with a filter, an Automation document SSM holds and one it does not, and
  * the template's own tags merged with gameday's. Then what FIS would refuse, refused at plan.
  */
-import { createServer, request as httpRequest } from 'node:http';
 import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -14,7 +13,7 @@ import { parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
 import type { ExperimentInput } from '../../src/experiment/schema';
 import type { ProviderFailure } from '../../src/providers/fault-provider';
-import { MOTO_ACCOUNT, motoUrl, REGION } from '../aws-helpers';
+import { hopToMoto, MOTO_ACCOUNT, motoUrl, REGION } from '../aws-helpers';
 import { filledTemplate } from '../fis-corpus';
 import { gameday, uniqueName, writeExperiment } from '../helpers';
 
@@ -268,31 +267,11 @@ describe('gameday plan on the FIS template library', () => {
 });
 
 /** An HTTP hop in front of moto that answers FIS's ListActions (GET /actions), which moto lacks. */
-async function fisWithActions(ids: string[]): Promise<string> {
-  const upstream = new URL(motoUrl());
-  const server = createServer((request, response) => {
-    if (request.method === 'GET' && request.url?.startsWith('/actions')) {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ actions: ids.map((id) => ({ id, description: id, targets: {} })) }));
-      return;
-    }
-    const forward = httpRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: request.url,
-        method: request.method,
-        headers: request.headers,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    forward.on('error', () => response.writeHead(502).end());
-    request.pipe(forward);
+function fisWithActions(ids: string[]): Promise<string> {
+  return hopToMoto((request, _body, response) => {
+    if (request.method !== 'GET' || !request.url?.startsWith('/actions')) return false;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ actions: ids.map((id) => ({ id, description: id, targets: {} })) }));
+    return true;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
