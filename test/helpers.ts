@@ -56,7 +56,7 @@ export async function waitFor<T>(
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) {
+    if (Date.now() > deadline || lastError instanceof ExitedFirst) {
       throw new Error(
         `timed out after ${timeoutMs}ms waiting for ${typeof what === 'function' ? what() : what}${lastError ? ` (last error: ${lastError})` : ''}`,
       );
@@ -272,6 +272,11 @@ export interface CliProcess {
   /** Its exit; waiting for it gives up after PATIENCE_MS, quoting what it printed so far. */
   readonly done: Promise<CliResult>;
   output(): string;
+  /**
+   * Waits for a condition while the CLI runs: gives up at once if it exits first, and after
+   * PATIENCE_MS otherwise, either way quoting what it printed.
+   */
+  until<T>(condition: () => T | Promise<T>, what: string): Promise<NonNullable<T>>;
 }
 
 export function gameday(
@@ -316,7 +321,22 @@ export function gameday(
       );
     },
     output,
+    until: (condition, what) =>
+      waitFor(
+        () => {
+          if (child.exitCode !== null || child.signalCode !== null) throw new ExitedFirst();
+          return condition();
+        },
+        { what: () => `${what}; gameday ${args.join(' ')} printed: ${output().slice(-2_000)}` },
+      ),
   };
+}
+
+/** A CLI that exited while a test waited on it: nothing more is coming. */
+class ExitedFirst extends Error {
+  constructor() {
+    super('the CLI exited before it happened');
+  }
 }
 
 /** `gameday worker` as its own process, once it polls: the one a test kills with SIGKILL. */

@@ -9,7 +9,7 @@ import { userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { type Client, ServiceError, WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import pc from 'picocolors';
@@ -159,16 +159,23 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
       });
       throw new CliError(text, result.ended ? EXIT.rollbackFailed : EXIT.lost);
     }
+    // The run is over: what the worker still says while it stops must come before the outcome.
+    await stopWorker(worker, workerDone, lost);
     return await report(client, plan, result);
   } finally {
-    if (worker) {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      // A worker whose server is gone only retries its polls: there is nothing to wait for.
-      if (!lost) await Promise.race([workerDone?.catch(() => undefined), sleep(10_000)]);
-    }
+    await stopWorker(worker, workerDone, lost);
     await local?.server?.release();
     interrupts.dispose();
   }
+}
+
+async function stopWorker(worker: Worker | null, workerDone: Promise<void> | undefined, lost: boolean) {
+  if (!worker) return;
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+  // A worker whose server is gone only retries its polls: there is nothing to wait for.
+  if (!lost) await Promise.race([workerDone?.catch(() => undefined), sleep(10_000)]);
+  // The native core forwards its log lines in batches; the last ones are printed now, not later.
+  Runtime.instance().flushLogs();
 }
 
 /** What a person runs so that a run this process leaves behind finishes its rollback. */

@@ -63,8 +63,7 @@ describe('gameday run --local in a terminal', () => {
     const toxic = `gameday.${runId}.svc-latency`;
     const run = gamedayInTerminal(['run', '--local', file, '--out', out, '--id', runId], env);
     await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), {
-      what: 'the toxic',
-      timeoutMs: 60_000,
+      what: () => `the toxic; the terminal showed: ${run.screen().slice(-2_000)}`,
     });
 
     run.typeCtrlC();
@@ -125,8 +124,7 @@ describe('gameday run stopped by SIGTERM', () => {
     const toxic = `gameday.${runId}.svc-latency`;
     const run = underTimeout(['run', '--local', file, '--out', out, '--id', runId], env);
     await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), {
-      what: 'the toxic',
-      timeoutMs: 60_000,
+      what: () => `the toxic; gameday printed: ${run.output().slice(-2_000)}`,
     });
 
     run.runOutOfTime();

@@ -75,10 +75,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
     const runId = uniqueName('killed');
     const toxic = `gameday.${runId}.svc-latency`;
     const run = gameday(['run', '--local', file, '--out', out, '--id', runId], env);
-    await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), {
-      what: 'the toxic',
-      timeoutMs: 60_000,
-    });
+    await run.until(async () => (await proxyState(target.proxy)).toxics.includes(toxic), 'the toxic');
 
     // The CLI dies as with `kill -9 <pid>`: nobody cleans up after it.
     run.child.kill('SIGKILL');
@@ -90,10 +87,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
     expect((await proxyState(target.proxy)).toxics).toContain(toxic);
 
     const worker = gameday(['worker', '--local'], env);
-    await waitFor(() => existsSync(join(out, runId, 'journal.json')), {
-      what: 'the resumed run to finish',
-      timeoutMs: 60_000,
-    });
+    await worker.until(() => existsSync(join(out, runId, 'journal.json')), 'the resumed run to finish');
     expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
     expect(worker.output()).toContain(`started an embedded Temporal dev server at 127.0.0.1:${port}`);
     worker.child.kill('SIGTERM');
@@ -111,15 +105,9 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
     const out = await scratchDir('out');
     const runId = uniqueName('shared');
     const run = gameday(['run', '--local', file, '--out', out, '--id', runId], env);
-    await waitFor(async () => (await proxyState(target.proxy)).toxics.length > 0, {
-      what: 'the toxic',
-      timeoutMs: 60_000,
-    });
+    await run.until(async () => (await proxyState(target.proxy)).toxics.length > 0, 'the toxic');
     const worker = gameday(['worker', '--local'], env);
-    await waitFor(() => worker.output().includes('worker polling'), {
-      what: 'the worker to poll',
-      timeoutMs: 60_000,
-    });
+    await worker.until(() => worker.output().includes('worker polling'), 'the worker to poll');
     expect(worker.output()).toContain(
       'that another gameday --local started; it stops when the last one using it ends',
     );
@@ -141,10 +129,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
   it('a `gameday worker --local` whose embedded server dies says so and stops (exit 69)', async () => {
     const { home, env } = await localCliEnv('local');
     const worker = gameday(['worker', '--local'], env);
-    await waitFor(() => worker.output().includes('worker polling'), {
-      what: 'the worker to poll',
-      timeoutMs: 60_000,
-    });
+    await worker.until(() => worker.output().includes('worker polling'), 'the worker to poll');
     process.kill(temporalServerOf(home), 'SIGKILL');
     const { code, stderr } = await worker.done;
     expect(stderr).toContain(
@@ -159,10 +144,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
     const theirs = await startDevServer({ port });
     onTestFinished(() => theirs.stop());
     const worker = gameday(['worker', '--local'], env);
-    await waitFor(() => worker.output().includes('worker polling'), {
-      what: 'the worker to poll',
-      timeoutMs: 60_000,
-    });
+    await worker.until(() => worker.output().includes('worker polling'), 'the worker to poll');
     expect(worker.output()).toContain(
       `using the Temporal server already serving at 127.0.0.1:${port}; gameday did not start it`,
     );
@@ -179,10 +161,7 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
     const runId = uniqueName('lost');
     const toxic = `gameday.${runId}.svc-latency`;
     const run = gameday(['run', '--local', file, '--out', out, '--id', runId], env);
-    await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), {
-      what: 'the toxic',
-      timeoutMs: 60_000,
-    });
+    await run.until(async () => (await proxyState(target.proxy)).toxics.includes(toxic), 'the toxic');
     // Let the CLI read a status that shows the fault in.
     await waitFor(() => run.output().includes('svc-latency: INJECTED'), { what: 'the status line' });
 
@@ -213,18 +192,12 @@ describe('gameday run --local without TEMPORAL_ADDRESS', () => {
       GAMEDAY_LOCAL_PORT: String(port),
       GAMEDAY_TASK_QUEUE: env.GAMEDAY_TASK_QUEUE,
     });
-    await waitFor(() => worker.output().includes('worker polling'), {
-      what: 'the worker to poll',
-      timeoutMs: 60_000,
-    });
+    await worker.until(() => worker.output().includes('worker polling'), 'the worker to poll');
     const abort = await gameday(['abort', runId, '--reason', 'server was lost'], {
       TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     }).done;
     expect(abort.code).toBe(0);
-    await waitFor(() => existsSync(join(out, runId, 'journal.json')), {
-      what: 'the resumed run to finish',
-      timeoutMs: 60_000,
-    });
+    await worker.until(() => existsSync(join(out, runId, 'journal.json')), 'the resumed run to finish');
     expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
     worker.child.kill('SIGTERM');
     expect((await worker.done).code).toBe(0);

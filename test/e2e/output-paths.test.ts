@@ -19,7 +19,6 @@ import {
   scratchDir,
   startTarget,
   uniqueName,
-  waitFor,
   writeExperiment,
 } from '../helpers';
 
@@ -170,10 +169,7 @@ describe('gameday run with an output it cannot write', () => {
     const runId = uniqueName('gone-out');
     const env = cliEnv(uniqueName('q'));
     const run = gameday(['run', '--local', experiment, '--out', out, '--id', runId], env);
-    await waitFor(async () => (await proxyState(target.proxy)).toxics.length > 0, {
-      what: 'the toxic',
-      timeoutMs: 60_000,
-    });
+    await run.until(async () => (await proxyState(target.proxy)).toxics.length > 0, 'the toxic');
 
     // The disk the reports were to go to is replaced by something that cannot hold them.
     await rm(out, { recursive: true });
