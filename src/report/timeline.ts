@@ -135,13 +135,14 @@ export function faultWindowRows(journal: Journal): FaultWindowRow[] {
     const { name, phase } = fault.handle;
     const clock = clockOf(phase);
     const row = { fault: name, phase, injectedAt: fault.injectedAt, revertedAt: fault.revertedAt };
-    if (fault.injectedAt === undefined || clock === undefined) return { ...row, window: 'never in place' };
-    const to = fault.revertedAt === undefined ? 'NOT REVERTED' : offset(fault.revertedAt, clock);
+    if (fault.injectedAt === undefined) return { ...row, window: 'never in place' };
     const inPlace =
       fault.revertedAt === undefined
-        ? ''
-        : `, ${formatDuration(fault.revertedAt - fault.injectedAt)} in place`;
-    return { ...row, window: `${offset(fault.injectedAt, clock)} to ${to} of ${phase}${inPlace}` };
+        ? 'NOT REVERTED'
+        : `${formatDuration(fault.revertedAt - fault.injectedAt)} in place`;
+    if (clock === undefined) return { ...row, window: inPlace };
+    const to = fault.revertedAt === undefined ? 'the end' : offset(fault.revertedAt, clock);
+    return { ...row, window: `${offset(fault.injectedAt, clock)} to ${to} of ${phase}, ${inPlace}` };
   });
   const skipped = journal.phases.flatMap((phase) =>
     (phase.notInjected ?? []).map((fault) => ({

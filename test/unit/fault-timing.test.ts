@@ -2,6 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { ExperimentError, formatIssue, parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
+import { renderHtml } from '../../src/report/html';
+import { Journal } from '../../src/report/journal';
+import { renderMarkdown } from '../../src/report/markdown';
+import { faultWindowRows } from '../../src/report/timeline';
 
 const head = `version: 1
 name: timeline
@@ -99,5 +103,104 @@ describe('fault timings in a file', () => {
       env: {},
     });
     expect(Object.keys(plan.phases[0] ?? {})).not.toContain('timings');
+  });
+});
+
+describe('fault windows in the reports', () => {
+  const handle = (name: string) => ({
+    name,
+    phase: 'overlap',
+    provider: 'toxiproxy' as const,
+    toxiproxy: { action: 'down' as const, url: 'http://t', proxy: name },
+  });
+  const summary = { probe: 'svc', from: 12_000, to: 14_000, samples: 40, errors: 0, errorRate: 0 };
+  const journal = Journal.parse({
+    version: 1,
+    runId: 'r',
+    experiment: {
+      name: 'e',
+      description: 'd',
+      tags: [],
+      file: 'x',
+      sha256: '0',
+      environment: 'local',
+      timeScale: 1,
+    },
+    startedAt: 0,
+    endedAt: 30_000,
+    verdict: 'aborted',
+    reason: 'abort by ana: stop',
+    steadyStateBefore: null,
+    phases: [
+      {
+        name: 'overlap',
+        plannedMs: 20_000,
+        startedAt: 9_000,
+        endedAt: 16_000,
+        faults: ['whole', 'late', 'later'],
+        notInjected: ['later'],
+        watch: {
+          phase: 'overlap',
+          startedAt: 10_000,
+          endedAt: 16_000,
+          guardrails: [],
+          expectations: [
+            {
+              probe: 'svc',
+              during: 'late',
+              ok: true,
+              checks: [],
+              summary: { ...summary, maxConsecutiveFailures: 0, latencyMs: null, topErrors: [], buckets: [] },
+            },
+          ],
+          breach: null,
+          attempts: 1,
+          workers: ['w'],
+        },
+      },
+    ],
+    faults: [
+      {
+        handle: handle('whole'),
+        status: 'reverted',
+        recordedAt: 9_000,
+        injectedAt: 9_500,
+        revertedAt: 16_500,
+      },
+      {
+        handle: handle('late'),
+        status: 'reverted',
+        recordedAt: 12_000,
+        injectedAt: 12_000,
+        revertedAt: 14_000,
+      },
+    ],
+    rollbackSteps: [],
+    steadyStateAfter: null,
+    recovery: { withinMs: 1_000, recoveredAfterMs: null },
+    remaining: [],
+    signals: [],
+    events: [],
+    environment: { gameday: '0.1.0', temporal: { namespace: 'd', taskQueue: 'q', workflowId: 'r' } },
+  });
+
+  it('places each fault on its phase clock, and lists the one never injected', () => {
+    expect(faultWindowRows(journal).map((row) => [row.fault, row.window])).toEqual([
+      ['whole', '-500ms to +6.5s of overlap, 7s in place'],
+      ['late', '+2s to +4s of overlap, 2s in place'],
+      ['later', 'never injected: the phase stopped before its start'],
+    ]);
+    const markdown = renderMarkdown(journal);
+    expect(markdown).toContain('| late | overlap |');
+    expect(markdown).toContain(
+      '| later | overlap | - | - | never injected: the phase stopped before its start | 0 | not injected |',
+    );
+    expect(markdown).toContain('| phase | overlap: svc during late | held |');
+  });
+
+  it('names the window an expectation was judged over in the HTML report', () => {
+    const page = renderHtml(journal);
+    expect(page).toContain('<strong>svc</strong> while <em>late</em> is in place holds');
+    expect(page).toContain('<tr class="not-injected"><td>later</td>');
   });
 });
