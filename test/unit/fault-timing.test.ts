@@ -1,5 +1,6 @@
 /** Faults on a timeline: what a file may say about startAfter, duration and `during`, and the plan it makes. */
 import { describe, expect, it } from 'vitest';
+import { describePlan } from '../../src/cli/plan';
 import { ExperimentError, formatIssue, parseExperiment } from '../../src/experiment/load';
 import { planRun } from '../../src/experiment/plan';
 import { renderHtml } from '../../src/report/html';
@@ -92,6 +93,28 @@ describe('fault timings in a file', () => {
       { during: 'late', fromMs: 15_000, toMs: 45_000 },
       undefined,
     ]);
+  });
+
+  it('says in `gameday plan` when each timed fault is in place and which window an expectation judges', async () => {
+    const source = late(
+      'startAfter: 30s, duration: 1m',
+      '    expect:\n      - { probe: ok, during: late, expect: { errorRate: 0 } }\n',
+    ).replace(
+      'target: { environment: local }',
+      'target: { environment: local }\nsettings: { toxiproxy: { url: "http://127.0.0.1:1" } }',
+    );
+    const plan = planRun(parseExperiment(source, 'e.yaml'), {
+      runId: 'r1',
+      file: 'e.yaml',
+      sha256: 'x',
+      outDir: '/tmp/x',
+      env: {},
+    });
+    const text = await describePlan(plan, null);
+    expect(text).toContain('late: add toxic gameday.r1.late to proxy x');
+    expect(text).toContain('\n       in place from +15s to +45s of the phase\n');
+    expect(text).toContain('expect ok during late: {"errorRate":0}');
+    expect(text.match(/in place from/g)).toHaveLength(1);
   });
 
   it('leaves the plan of a phase without timings as it was: no timings key', () => {
