@@ -28,14 +28,17 @@ describe('the October 20 replay against the fragile build', () => {
     // replaced while RunInstances fails: moto itself never shows the fleet whole while it is lost.
     const lost = journal.faults.find((f) => f.handle.name === 'hosts-lost');
     const outage = journal.phases.find((p) => p.name === 'dynamodb-outage')?.watch;
-    // From when the host was stopped until the phase ends and its faults come out together (the
-    // launches work again before the host is running again); less its first half second, where a
-    // look taken just before the stop may be stamped after it.
+    // From when the host was stopped (after the launch failures were in place: its startAfter)
+    // until the phase ends and its faults come out together (the launches work again before the
+    // host is running again); less its first half second, where a look taken just before the stop
+    // may be stamped after it.
     const whileLost = seen.filter(
       (o) => o.at >= (lost?.injectedAt ?? 0) + 500 && o.at <= (outage?.endedAt ?? 0),
     );
     const running = (o: (typeof seen)[number]) =>
       Object.values(o.fleet).filter((s) => s === 'running').length;
+    const launchesFail = journal.faults.find((f) => f.handle.name === 'ec2-launches-fail');
+    expect(lost?.injectedAt).toBeGreaterThan(launchesFail?.injectedAt ?? Number.POSITIVE_INFINITY);
     expect(whileLost.length).toBeGreaterThan(10);
     expect(Math.max(...whileLost.map(running))).toBeLessThan(4);
     // Network backlog, overlapped by flapping health checks and throttling as on the day: there is
