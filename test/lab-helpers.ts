@@ -82,7 +82,7 @@ const EDGE_MS = 300;
 export interface FaultSightings {
   /** Per fault, how many looks inside its window (injected to reverted) showed it on the servers. */
   inWindow: Record<string, number>;
-  /** Per fault, looks during the run but clear of its window that showed it anyway: too early, too late. */
+  /** Per fault, looks that showed it before its handle was recorded or after it was reverted. */
   outsideWindow: Record<string, number>;
   /** Looks taken before the first phase started, and how many of those showed any fault. */
   before: number;
@@ -102,8 +102,10 @@ export function faultSightings(journal: Journal, seen: Observation[]): FaultSigh
     const to = fault.revertedAt ?? Number.POSITIVE_INFINITY;
     inWindow[name] = seen.filter((o) => o.at >= from && o.at <= to && sign(o)).length;
     if (SHARED_SIGNS.has(name)) continue;
+    // Too early is before its handle was recorded: the inject runs after that, and its injectedAt
+    // is taken once the server answered, which on a busy worker is a while after the change.
     outsideWindow[name] = seen.filter(
-      (o) => o.at >= first && (o.at < from - EDGE_MS || o.at > to + EDGE_MS) && sign(o),
+      (o) => o.at >= first && (o.at < fault.recordedAt - EDGE_MS || o.at > to + EDGE_MS) && sign(o),
     ).length;
   }
   const before = seen.filter((o) => o.at < first);
