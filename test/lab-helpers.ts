@@ -32,7 +32,9 @@ interface ProxyView {
 }
 
 export interface Observation {
+  /** When the look's answers were all in: what it saw was so at some moment between `sentAt` and this. */
   at: number;
+  sentAt: number;
   proxies: Record<string, ProxyView>;
   /** moto's view of the orders fleet: instance id → state. */
   fleet: Record<string, string>;
@@ -42,6 +44,7 @@ export interface Observation {
 export function observeLab(lab: LabInfo, everyMs = 100) {
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint: lab.endpoints.moto });
   return pollUntilStopped(everyMs, async (): Promise<Observation> => {
+    const sentAt = Date.now();
     const [proxies, instances] = await Promise.all([
       fetch(`${lab.endpoints.toxiproxy}/proxies`).then((r) => r.json() as Promise<Record<string, ProxyView>>),
       ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['orders'] }] })),
@@ -51,7 +54,7 @@ export function observeLab(lab: LabInfo, everyMs = 100) {
         .flatMap((r) => r.Instances ?? [])
         .map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']),
     );
-    return { at: Date.now(), proxies, fleet };
+    return { at: Date.now(), sentAt, proxies, fleet };
   });
 }
 
@@ -102,10 +105,11 @@ export function faultSightings(journal: Journal, seen: Observation[]): FaultSigh
     const to = fault.revertedAt ?? Number.POSITIVE_INFINITY;
     inWindow[name] = seen.filter((o) => o.at >= from && o.at <= to && sign(o)).length;
     if (SHARED_SIGNS.has(name)) continue;
-    // Too early is before its handle was recorded: the inject runs after that, and its injectedAt
-    // is taken once the server answered, which on a busy worker is a while after the change.
+    // Too early: the look's answers were all in before the handle was recorded (the inject runs
+    // after that; injectedAt is taken once the server answered, a while after the change on a busy
+    // worker). Too late: the look was sent after the revert was seen to have taken effect.
     outsideWindow[name] = seen.filter(
-      (o) => o.at >= first && (o.at < fault.recordedAt - EDGE_MS || o.at > to + EDGE_MS) && sign(o),
+      (o) => o.at >= first && (o.at < fault.recordedAt - EDGE_MS || o.sentAt > to + EDGE_MS) && sign(o),
     ).length;
   }
   const before = seen.filter((o) => o.at < first);
