@@ -19,7 +19,7 @@ import type {
   WatchResult,
 } from '../src/report/journal';
 import { BEAT_EVERY_MS, leaveDeadWorkerBehind } from './liveness';
-import { type Lateness, startSampler } from './probes/sampler';
+import { type Lateness, type Sampler, startSampler } from './probes/sampler';
 import { bucketWidth, checkTolerance, findBreach, type Sample } from './probes/samples';
 import {
   factsOf,
@@ -111,8 +111,10 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
         }),
       ),
       ...input.expectations.map((expectation, i) =>
-        startSampler(expectation.probe, expectation.everyMs, (sample) =>
-          record(progress.expectations[i] as SeriesState, sample),
+        inWindow(windowOf(input, expectation), () =>
+          startSampler(expectation.probe, expectation.everyMs, (sample) =>
+            record(progress.expectations[i] as SeriesState, sample),
+          ),
         ),
       ),
     ];
@@ -147,9 +149,9 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
   });
 
   const endedAt = Date.now();
-  const window = (probe: ProbePlan, everyMs: number) => ({
-    from: input.startedAt,
-    to: endedAt,
+  const window = (probe: ProbePlan, everyMs: number, span = { from: input.startedAt, to: endedAt }) => ({
+    from: span.from,
+    to: Math.max(span.from, Math.min(endedAt, span.to)),
     everyMs,
     tailMs: timeoutOf(probe),
   });
@@ -168,12 +170,13 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
       ...summarizeSeries(
         identityOf(expectation.probe),
         series,
-        window(expectation.probe, expectation.everyMs),
+        window(expectation.probe, expectation.everyMs, windowOf(input, expectation)),
       ),
       ...(late ? { lateMs: late } : {}),
     };
     const checks = checkTolerance(summary, factsOf(series), expectation.tolerance);
-    return { probe: expectation.probe.name, ok: checks.every((c) => c.ok), checks, summary };
+    const during = expectation.window ? { during: expectation.window.during } : {};
+    return { probe: expectation.probe.name, ...during, ok: checks.every((c) => c.ok), checks, summary };
   });
   attempt.savedUntil = endedAt;
   return {
@@ -187,6 +190,43 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
     attempts: context.info.attempt,
     workers: progress.workers,
     attemptWindows: progress.attemptWindows,
+  };
+}
+
+/** When an expectation samples: its fault's planned window (`during`), or the whole phase. */
+function windowOf(input: WatchInput, expectation: ExpectationPlan): { from: number; to: number } {
+  if (!expectation.window) return { from: input.startedAt, to: input.endsAt };
+  return {
+    from: input.startedAt + expectation.window.fromMs,
+    to: input.startedAt + expectation.window.toMs,
+  };
+}
+
+/**
+ * A sampler that runs only inside its window: started when the window opens (at once when a
+ * resumed attempt is already inside it), stopped when it closes.
+ */
+function inWindow(span: { from: number; to: number }, start: () => Sampler): Sampler {
+  let sampler: Sampler | undefined;
+  let closed = false;
+  const close = () => {
+    closed = true;
+    sampler?.stop();
+  };
+  const opens = setTimeout(
+    () => {
+      if (!closed && Date.now() < span.to) sampler = start();
+    },
+    Math.max(0, span.from - Date.now()),
+  );
+  const closes = setTimeout(close, Math.min(Math.max(0, span.to - Date.now()), LONGEST_TIMER_MS));
+  return {
+    stop() {
+      clearTimeout(opens);
+      clearTimeout(closes);
+      close();
+    },
+    lateness: () => sampler?.lateness() ?? { p50: 0, p99: 0, max: 0 },
   };
 }
 

@@ -47,7 +47,7 @@ for (const { build, journal, report } of outcomes) {
       .filter((e) => e.probe.startsWith('orders-'))
       .map(
         (e) =>
-          `${e.probe.replace('orders-', '')}s ${(100 * (1 - e.summary.errorRate)).toFixed(1)}% p99 ${e.summary.latencyMs?.p99 ?? '-'}ms`,
+          `${e.probe.replace('orders-', '')}s${e.during ? ` during ${e.during}` : ''} ${(100 * (1 - e.summary.errorRate)).toFixed(1)}% p99 ${e.summary.latencyMs?.p99 ?? '-'}ms`,
       )
       .join(', ');
     console.log(`  ${phase.name.padEnd(20)} ${figures}`);

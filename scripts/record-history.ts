@@ -2,7 +2,8 @@
  * Records the Temporal histories that test/integration/replay.test.ts replays: a full run that
  * passes (two phases, a rollback step), one a guardrail aborts, and one with AWS faults (EC2 stop
  * and an FIS experiment, against moto) that holds target locks, and one with people in it (a gate
- * approved by an update, an observer note, webhooks). Re-record only when a workflow
+ * approved by an update, an observer note, webhooks), and one whose faults overlap on the phase's
+timeline (a late fault with a duration of its own, an expectation during it). Re-record only when a workflow
  * change is meant to break replay of old runs, and say why in the commit.
  *
  *   npx tsx scripts/record-history.ts              # records the histories not there yet
@@ -98,6 +99,19 @@ const breaching = experiment(
     faults: [{ name: svc-down, toxiproxy: { proxy: svc, down: true } }]`,
 );
 
+const timed = experiment(
+  'recorded-timeline',
+  `  - name: overlap
+    duration: 2s
+    faults:
+      - { name: svc-latency, toxiproxy: { proxy: svc, toxic: latency, attributes: { latency: 20 } } }
+      - name: svc-late
+        startAfter: 500ms
+        duration: 1s
+        toxiproxy: { proxy: svc, toxic: latency, attributes: { latency: 30 } }
+    expect: [{ probe: svc-ok, during: svc-late, expect: { errorRate: 0 } }]`,
+);
+
 const withPeople = parseExperiment(
   `version: 1
 name: recorded-people
@@ -162,6 +176,7 @@ await worker.runUntil(async () => {
     ['aborted-by-guardrail.json', breaching],
     ['aws-ec2-and-fis.json', withAws],
     ['gate-note-notify.json', withPeople],
+    ['fault-timeline.json', timed],
   ] as const) {
     // A recorded history is a promise to runs of that era: keep it, unless told to re-record.
     if (existsSync(join(OUT, file)) && !process.argv.includes('--rerecord')) {

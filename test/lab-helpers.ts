@@ -32,7 +32,9 @@ interface ProxyView {
 }
 
 export interface Observation {
+  /** When the look's answers were all in: what it saw was so at some moment between `sentAt` and this. */
   at: number;
+  sentAt: number;
   proxies: Record<string, ProxyView>;
   /** moto's view of the orders fleet: instance id → state. */
   fleet: Record<string, string>;
@@ -42,6 +44,7 @@ export interface Observation {
 export function observeLab(lab: LabInfo, everyMs = 100) {
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint: lab.endpoints.moto });
   return pollUntilStopped(everyMs, async (): Promise<Observation> => {
+    const sentAt = Date.now();
     const [proxies, instances] = await Promise.all([
       fetch(`${lab.endpoints.toxiproxy}/proxies`).then((r) => r.json() as Promise<Record<string, ProxyView>>),
       ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['orders'] }] })),
@@ -51,49 +54,70 @@ export function observeLab(lab: LabInfo, everyMs = 100) {
         .flatMap((r) => r.Instances ?? [])
         .map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']),
     );
-    return { at: Date.now(), proxies, fleet };
+    return { at: Date.now(), sentAt, proxies, fleet };
   });
 }
 
-const toxic = (type: string) => (proxy: ProxyView | undefined) =>
-  proxy?.toxics.some((t) => t.type === type) ?? false;
+const toxic =
+  (type: string, toxicity?: number) =>
+  (proxy: ProxyView | undefined): boolean =>
+    proxy?.toxics.some((t) => t.type === type && (toxicity === undefined || t.toxicity === toxicity)) ??
+    false;
 const someStopped = (o: Observation) => Object.values(o.fleet).some((state) => state === 'stopped');
 
-/** What each replay phase's fault looks like from the servers, not from the journal. */
-export const PHASE_FAULTS: Record<string, (o: Observation) => boolean> = {
-  'dns-void': (o) => o.proxies.dynamodb?.enabled === false,
-  'lease-collapse': (o) => toxic('reset_peer')(o.proxies['ec2-api']) && someStopped(o),
-  'network-backlog': (o) => toxic('timeout')(o.proxies['network-manager']) && someStopped(o),
-  'nlb-health-flapping': (o) => toxic('reset_peer')(o.proxies['health-checks']),
-  'throttled-100': (o) => toxic('latency')(o.proxies['ec2-api']) && someStopped(o),
-  'throttled-50': (o) => toxic('latency')(o.proxies['ec2-api']),
-  'throttled-10': (o) => toxic('latency')(o.proxies['ec2-api']),
+/** What each replay fault looks like from the servers, not from the journal. */
+export const FAULT_SIGNS: Record<string, (o: Observation) => boolean> = {
+  'dynamodb-unreachable': (o) => o.proxies.dynamodb?.enabled === false,
+  'ec2-launches-fail': (o) => toxic('reset_peer')(o.proxies['ec2-api']),
+  'hosts-lost': someStopped,
+  'network-propagation-stalls': (o) => toxic('timeout')(o.proxies['network-manager']),
+  'capacity-churns': someStopped,
+  'health-checks-flap': (o) => toxic('reset_peer')(o.proxies['health-checks']),
+  'ec2-api-throttled-100': (o) => toxic('latency', 1)(o.proxies['ec2-api']),
+  'ec2-api-throttled-50': (o) => toxic('latency', 0.5)(o.proxies['ec2-api']),
+  'ec2-api-throttled-10': (o) => toxic('latency', 0.1)(o.proxies['ec2-api']),
 };
+/** Stopped instances look alike whichever fault stopped them: only their own window is checked. */
+const SHARED_SIGNS = new Set(['hosts-lost', 'capacity-churns']);
+/** A look is stamped when its requests leave: one this close to a window's edge may see either side. */
+const EDGE_MS = 300;
 
 export interface FaultSightings {
-  /** Per phase, how many looks inside its window showed its fault on the servers. */
+  /** Per fault, how many looks inside its window (injected to reverted) showed it on the servers. */
   inWindow: Record<string, number>;
-  /** Looks taken before the first phase started, and how many of those showed any phase's fault. */
+  /** Per fault, looks that showed it before its handle was recorded or after it was reverted. */
+  outsideWindow: Record<string, number>;
+  /** Looks taken before the first phase started, and how many of those showed any fault. */
   before: number;
   faultyBefore: number;
 }
 
-/** Where the servers showed each phase's fault, against the journal's phase windows. */
+/** Where the servers showed each fault, against the journal's own window of it. */
 export function faultSightings(journal: Journal, seen: Observation[]): FaultSightings {
   const inWindow: Record<string, number> = {};
-  for (const phase of journal.phases) {
-    const active = PHASE_FAULTS[phase.name];
-    if (!active) throw new Error(`no observation rule for phase ${phase.name}`);
-    inWindow[phase.name] = seen.filter(
-      (o) => o.at >= phase.startedAt && o.at <= (phase.endedAt ?? Number.POSITIVE_INFINITY) && active(o),
+  const outsideWindow: Record<string, number> = {};
+  const first = journal.phases[0]?.startedAt ?? 0;
+  for (const fault of journal.faults) {
+    const name = fault.handle.name;
+    const sign = FAULT_SIGNS[name];
+    if (!sign) throw new Error(`no observation rule for fault ${name}`);
+    const from = fault.injectedAt ?? Number.POSITIVE_INFINITY;
+    const to = fault.revertedAt ?? Number.POSITIVE_INFINITY;
+    inWindow[name] = seen.filter((o) => o.at >= from && o.at <= to && sign(o)).length;
+    if (SHARED_SIGNS.has(name)) continue;
+    // Too early: the look's answers were all in before the handle was recorded (the inject runs
+    // after that; injectedAt is taken once the server answered, a while after the change on a busy
+    // worker). Too late: the look was sent after the revert was seen to have taken effect.
+    outsideWindow[name] = seen.filter(
+      (o) => o.at >= first && (o.at < fault.recordedAt - EDGE_MS || o.sentAt > to + EDGE_MS) && sign(o),
     ).length;
   }
-  const first = journal.phases[0]?.startedAt ?? 0;
   const before = seen.filter((o) => o.at < first);
   return {
     inWindow,
+    outsideWindow,
     before: before.length,
-    faultyBefore: before.filter((o) => Object.values(PHASE_FAULTS).some((active) => active(o))).length,
+    faultyBefore: before.filter((o) => Object.values(FAULT_SIGNS).some((sign) => sign(o))).length,
   };
 }
 

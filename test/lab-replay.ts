@@ -23,14 +23,18 @@ import {
   takeLabDown,
 } from './lab-helpers';
 
-export const REPLAY_PHASES = [
-  'dns-void',
-  'lease-collapse',
-  'network-backlog',
-  'nlb-health-flapping',
-  'throttled-100',
-  'throttled-50',
-  'throttled-10',
+export const REPLAY_PHASES = ['dynamodb-outage', 'ec2-recovery'];
+/** Every fault of the replay, in the order they go in: OCT20.md's offsets, compressed. */
+export const REPLAY_FAULTS = [
+  'dynamodb-unreachable',
+  'ec2-launches-fail',
+  'hosts-lost',
+  'network-propagation-stalls',
+  'capacity-churns',
+  'ec2-api-throttled-100',
+  'health-checks-flap',
+  'ec2-api-throttled-50',
+  'ec2-api-throttled-10',
 ];
 
 export interface Replay {
@@ -72,15 +76,21 @@ export async function replayAgainst(build: BuildName): Promise<Replay> {
 
 /**
  * What the servers and the journal showed, against what every replay must show whatever the
- * build: each phase's fault on the servers inside its window (and none before the first), every
- * fault reverted, the lab whole again, then every one of its processes gone.
+ * build: every fault injected, late ones in the order of their offsets, and on the servers inside its own
+ * window and not outside it (none before the first phase), every fault reverted, the lab whole
+ * again, then every one of its processes gone.
  */
 export function replayFacts(replay: Replay) {
   const { journal, seen, lab } = replay;
   const sightings = faultSightings(journal, seen);
   return {
     phases: journal.phases.map((p) => p.name),
-    phasesWhoseFaultWasNotSeen: REPLAY_PHASES.filter((phase) => (sightings.inWindow[phase] ?? 0) <= 2),
+    // Recorded as they went in: a phase's faults at its start in the file's order, then each late one.
+    faultsInjectedInOrder: journal.faults.filter((f) => f.injectedAt !== undefined).map((f) => f.handle.name),
+    faultsNotSeenInTheirWindow: REPLAY_FAULTS.filter((fault) => (sightings.inWindow[fault] ?? 0) <= 2),
+    faultsSeenOutsideTheirWindow: Object.entries(sightings.outsideWindow)
+      .filter(([, looks]) => looks > 0)
+      .map(([fault, looks]) => `${fault}: ${looks}`),
     looksBeforeTheFirstPhase: sightings.before > 0,
     looksBeforeTheFirstPhaseWithAFault: sightings.faultyBefore,
     faultsNotReverted: journal.faults.filter((f) => f.status !== 'reverted').map((f) => f.handle.name),
@@ -95,7 +105,9 @@ export function cleanReplayFacts(replay: Replay): ReturnType<typeof replayFacts>
   const running = replay.lab.after.running.length === replay.lab.size ? replay.lab.after.running : [];
   return {
     phases: REPLAY_PHASES,
-    phasesWhoseFaultWasNotSeen: [],
+    faultsInjectedInOrder: REPLAY_FAULTS,
+    faultsNotSeenInTheirWindow: [],
+    faultsSeenOutsideTheirWindow: [],
     looksBeforeTheFirstPhase: true,
     looksBeforeTheFirstPhaseWithAFault: 0,
     faultsNotReverted: [],
@@ -112,12 +124,18 @@ export function cleanReplayFacts(replay: Replay): ReturnType<typeof replayFacts>
  */
 type OrdersProbe = 'orders-read' | 'orders-write';
 
-export function availability(journal: Journal, phase: string, probes: OrdersProbe | OrdersProbe[]): number {
+/** Over the whole phase, or `during` one of its faults: the window its expectation was judged over. */
+export function availability(
+  journal: Journal,
+  phase: string,
+  probes: OrdersProbe | OrdersProbe[],
+  during?: string,
+): number {
   const checks = [probes].flat().map((probe) => {
     const check = journal.phases
       .find((p) => p.name === phase)
-      ?.watch?.expectations.find((e) => e.probe === probe);
-    if (!check) throw new Error(`no ${probe} figures for ${phase}`);
+      ?.watch?.expectations.find((e) => e.probe === probe && e.during === during);
+    if (!check) throw new Error(`no ${probe} figures for ${phase}${during ? ` during ${during}` : ''}`);
     return check.summary;
   });
   const samples = checks.reduce((sum, summary) => sum + summary.samples, 0);

@@ -21,9 +21,10 @@ import {
 } from '@temporalio/workflow';
 import type { WrittenJournal } from '../activities/journal';
 import { formatDuration } from '../src/experiment/duration';
+import type { FaultTiming } from '../src/experiment/fault-timing';
 import type { PhasePlan } from '../src/experiment/plan';
 import { leverText } from '../src/lever/state';
-import type { FaultRecord } from '../src/report/journal';
+import type { FaultRecord, WatchResult } from '../src/report/journal';
 import { failureText } from '../src/report/results';
 import { leverEngaged } from './lever';
 import { acquireLock, acquireLocks, type HeldLock } from './lock';
@@ -131,28 +132,24 @@ async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
       throw new CancelledFailure('run aborted before the phase');
     if (phase.gate && !(await passGate(run, notifier, phase, phase.gate))) return;
     const record = run.startPhase(index, phase.durationMs);
-    const faults = phase.faults.map((handle) => run.record(run.resolved(handle)));
+    // Faults with a startAfter go in later, on the phase's timeline; the others go in together now.
+    const timings = phase.timings?.length && patched('fault-timeline') ? phase.timings : [];
+    const startsLate = (name: string) => timings.some((t) => t.fault === name && t.startAfterMs > 0);
+    const faults = phase.faults
+      .filter((handle) => !startsLate(handle.name))
+      .map((handle) => run.record(run.resolved(handle)));
     run.enter('injecting');
     await injectAll(run, faults);
 
     // The phase lasts its duration from when its faults are in place: an FIS experiment can take
-    // minutes to start, and that wait is not part of the fault. The watch follows every fault whose
-    // provider can observe it.
+    // minutes to start, and that wait is not part of the fault. Its timeline counts from there too.
     const faultsInPlaceAt = Date.now();
     run.watchUntil(faultsInPlaceAt + phase.durationMs);
-    const watch = await cancellableWatch(phase)
-      .watchPhase({
-        phase: phase.name,
-        startedAt: faultsInPlaceAt,
-        endsAt: faultsInPlaceAt + phase.durationMs,
-        guardrails: run.plan.guardrails,
-        expectations: phase.expectations,
-        faults: faults.map((f) => f.handle),
-      })
-      .finally(() => {
-        // An abort cancels the watch: the phase still ended, and the reports need to know when.
-        record.endedAt ??= Date.now();
-      });
+    const watch = await watchWithTimeline(run, phase, faults, timings, faultsInPlaceAt).finally(() => {
+      // An abort cancels the watch: the phase still ended, and the reports need to know when.
+      record.endedAt ??= Date.now();
+      run.notInjected(record, timings, faults);
+    });
     run.endPhase(record, watch);
     if (watch.attempts > 1) {
       run.log(
@@ -229,6 +226,83 @@ async function passGate(
     reason: `nobody approved phase ${phase.name} within ${formatDuration(gate.timeoutMs)}`,
   });
   return false;
+}
+
+/**
+ * The phase's watch (it follows every fault whose provider can observe it), and beside it the
+ * phase's timeline: each fault with a startAfter is recorded and injected at its offset, each with
+ * a duration of its own is reverted at its end. The timeline stops with the watch (the phase's
+ * end, a breach, an abort) and waits for what it has in flight, so an inject that started has
+ * landed, and is in `faults` to be reverted, before anything reverts; a fault whose start was not
+ * reached is never recorded, never injected. An inject that fails stops the watch and the run.
+ */
+async function watchWithTimeline(
+  run: RunState,
+  phase: PhasePlan,
+  faults: FaultRecord[],
+  timings: FaultTiming[],
+  startedAt: number,
+): Promise<WatchResult> {
+  const watching = new CancellationScope();
+  const timeline = new CancellationScope();
+  let failed: unknown = null;
+  const lanes = timeline
+    .run(() => Promise.all(timings.map((timing) => followFault(run, phase, timing, faults, startedAt))))
+    .catch((error) => {
+      if (isCancellation(error)) return;
+      failed = error;
+      watching.cancel();
+    });
+  const watched = await watching
+    .run(() =>
+      cancellableWatch(phase).watchPhase({
+        phase: phase.name,
+        startedAt,
+        endsAt: startedAt + phase.durationMs,
+        guardrails: run.plan.guardrails,
+        expectations: phase.expectations,
+        faults: faults.map((f) => f.handle),
+      }),
+    )
+    .then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+  timeline.cancel();
+  await lanes;
+  if (failed) throw failed;
+  if ('error' in watched) throw watched.error;
+  return watched.result;
+}
+
+/** One timed fault: in at its startAfter (if it did not go in with the phase), out at its own end. */
+async function followFault(
+  run: RunState,
+  phase: PhasePlan,
+  timing: FaultTiming,
+  faults: FaultRecord[],
+  startedAt: number,
+): Promise<void> {
+  let fault = faults.find((f) => f.handle.name === timing.fault);
+  const planned = phase.faults.find((handle) => handle.name === timing.fault);
+  if (!fault && planned) {
+    await sleepUntil(startedAt + timing.startAfterMs);
+    run.enter('injecting');
+    fault = run.record(run.resolved(planned));
+    faults.push(fault);
+    await injectAll(run, [fault]);
+    run.enter('watching');
+  }
+  if (!fault || timing.durationMs === null) return;
+  await sleepUntil(startedAt + timing.startAfterMs + timing.durationMs);
+  const ending = fault;
+  await CancellationScope.nonCancellable(() => revertAll(run, [ending]));
+}
+
+/** A timer to a moment of the run; throws when the scope is cancelled, even if the moment is past. */
+async function sleepUntil(at: number): Promise<void> {
+  if (at > Date.now()) await sleep(at - Date.now());
+  if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the phase ended first');
 }
 
 /**

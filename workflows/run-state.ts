@@ -6,6 +6,7 @@
 import { ActivityFailure, workflowInfo } from '@temporalio/workflow';
 import type { PrepareResult } from '../activities/prepare';
 import { formatDuration } from '../src/experiment/duration';
+import type { FaultTiming } from '../src/experiment/fault-timing';
 import type { RunPlan } from '../src/experiment/plan';
 import { failedOnMeasurement, NEEDED_TEXT, phaseGapTexts, undersampled } from '../src/report/coverage';
 import type {
@@ -24,6 +25,7 @@ import type {
   WatchResult,
 } from '../src/report/journal';
 import { JOURNAL_VERSION } from '../src/report/journal-version';
+import { checkName } from '../src/report/results';
 import type { HeldLock } from './lock';
 import type { ApprovalAnswer, ApprovalRequest, RunStatus, Stage, Waiting } from './messages';
 
@@ -238,6 +240,18 @@ export class RunState {
     this.log('phase.ended', record.name);
   }
 
+  /** Timed faults whose start the phase never reached: the journal says they were never injected. */
+  notInjected(record: PhaseRecord, timings: FaultTiming[], faults: FaultRecord[]): void {
+    const missed = timings.filter((t) => !faults.some((fault) => fault.handle.name === t.fault));
+    if (missed.length === 0) return;
+    record.notInjected = missed.map((t) => t.fault);
+    for (const t of missed)
+      this.log(
+        'fault.not-injected',
+        `${t.fault}: never injected, the phase stopped before its start at +${formatDuration(t.startAfterMs)}`,
+      );
+  }
+
   requestAbort(signal: Signal): void {
     this.signals.push(signal);
     if (!this.abort) this.abort = signal;
@@ -301,7 +315,9 @@ export class RunState {
   decide(): { verdict: Verdict; reason: string } {
     const stuck = this.remaining();
     const failedExpectations = this.phases.flatMap((phase) =>
-      (phase.watch?.expectations ?? []).filter(failedOnMeasurement).map((e) => `${phase.name}/${e.probe}`),
+      (phase.watch?.expectations ?? [])
+        .filter(failedOnMeasurement)
+        .map((e) => `${phase.name}/${checkName(e)}`),
     );
     // A check that saw too little of its phase cannot have held: the run cannot pass.
     const unseen = undersampled(this.phases);

@@ -112,9 +112,19 @@ export async function describePlan(plan: RunPlan, targets: ResolvedTargets | nul
       lines.push(
         `     first wait for \`gameday approve\` (abort after ${formatDuration(phase.gate.timeoutMs)} without one)`,
       );
-    for (const fault of phase.faults) lines.push(...(await faultLines(resolved.get(fault.name) ?? fault)));
+    for (const fault of phase.faults) {
+      lines.push(...(await faultLines(resolved.get(fault.name) ?? fault)));
+      const timing = phase.timings?.find((t) => t.fault === fault.name);
+      if (timing) {
+        const end = timing.durationMs === null ? phase.durationMs : timing.startAfterMs + timing.durationMs;
+        lines.push(
+          `       in place from +${formatDuration(timing.startAfterMs)} to +${formatDuration(end)} of the phase`,
+        );
+      }
+    }
     for (const expectation of phase.expectations) {
-      lines.push(`     expect ${expectation.probe.name}: ${JSON.stringify(expectation.tolerance)}`);
+      const during = expectation.window ? ` during ${expectation.window.during}` : '';
+      lines.push(`     expect ${expectation.probe.name}${during}: ${JSON.stringify(expectation.tolerance)}`);
     }
     lines.push("     then revert this phase's faults");
   }

@@ -18,6 +18,7 @@ import type { FaultProvider } from '../providers/fault-provider';
 import type { ProbeKind, SampleExpect } from '../providers/probe-kind';
 import { type HttpRequestPlan, planHttp } from '../providers/probes/http';
 import { parseDuration } from './duration';
+import { type ExpectationWindow, type FaultTiming, faultTimings, faultWindow } from './fault-timing';
 import { PlanRefused } from './plan-refused';
 import type { ReportFormat } from './report-formats';
 import {
@@ -76,6 +77,8 @@ export interface ExpectationPlan {
   probe: ProbePlan;
   everyMs: number;
   tolerance: TolerancePlan;
+  /** `during: <fault>`: judged only over the fault's planned window; absent: the whole phase. */
+  window?: ExpectationWindow;
 }
 
 export interface PhasePlan {
@@ -84,6 +87,8 @@ export interface PhasePlan {
   /** Wait for an approval before injecting; absent in runs planned before gates existed. */
   gate?: { timeoutMs: number; onTimeout: 'abort' } | null;
   faults: FaultHandle[];
+  /** Faults that start late or end early (startAfter, duration); absent or empty: all last the phase. */
+  timings?: FaultTiming[];
   expectations: ExpectationPlan[];
 }
 
@@ -191,24 +196,31 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
         consecutiveFailures: guardrail.abortWhen.consecutiveFailures,
       },
     })),
-    phases: experiment.phases.map((phase) => ({
-      name: phase.name,
-      durationMs: Math.max(1, Math.round(parseDuration(phase.duration) * experiment.timeScale)),
-      gate: phase.gate
-        ? { timeoutMs: parseDuration(phase.gate.timeout), onTimeout: phase.gate.onTimeout }
-        : null,
-      faults: phase.faults.map((fault) =>
-        planFault(fault, phase.name, { runId: options.runId, env, aws, settingsOf }),
-      ),
-      expectations: phase.expect.map((expectation) => {
-        const probe = probeNamed(expectation.probe);
-        return {
-          probe,
-          everyMs: expectation.every ? parseDuration(expectation.every) : probe.sample.everyMs,
-          tolerance: planTolerance(expectation.expect),
-        };
-      }),
-    })),
+    phases: experiment.phases.map((phase) => {
+      const durationMs = Math.max(1, Math.round(parseDuration(phase.duration) * experiment.timeScale));
+      const timings = faultTimings(phase.faults, experiment.timeScale);
+      return {
+        name: phase.name,
+        durationMs,
+        gate: phase.gate
+          ? { timeoutMs: parseDuration(phase.gate.timeout), onTimeout: phase.gate.onTimeout }
+          : null,
+        faults: phase.faults.map((fault) =>
+          planFault(fault, phase.name, { runId: options.runId, env, aws, settingsOf }),
+        ),
+        // Only where the file times a fault: plans without timings stay what they were.
+        ...(timings.length > 0 ? { timings } : {}),
+        expectations: phase.expect.map((expectation) => {
+          const probe = probeNamed(expectation.probe);
+          return {
+            probe,
+            everyMs: expectation.every ? parseDuration(expectation.every) : probe.sample.everyMs,
+            tolerance: planTolerance(expectation.expect),
+            ...(expectation.during ? { window: faultWindow(expectation.during, timings, durationMs) } : {}),
+          };
+        }),
+      };
+    }),
     recovery: { withinMs: parseDuration(experiment.recovery.within) },
     // After the probes and faults: whether the run needs AWS at all depends on what they use.
     aws: aws.used()

@@ -100,13 +100,25 @@ export const Guardrail = z.strictObject({
 export const FAULT_PROVIDERS = PROVIDER_NAMES;
 export type FaultProvider = FaultProviderName;
 
-export const Fault = z.strictObject({ name: Name, ...faultSpecKeys });
+export const Fault = z.strictObject({
+  name: Name,
+  ...faultSpecKeys,
+  startAfter: DurationText.optional().describe(
+    'Inject this long into the phase, × timeScale (default: at its start); FIS actions have the same',
+  ),
+  duration: DurationText.optional().describe(
+    'Revert after this long in place, × timeScale (default: when the phase ends); within the phase',
+  ),
+});
 
 export const PhaseExpectation = z.strictObject({
   probe: Name.describe('A steadyState probe by name'),
   expect: Tolerance,
   every: SamplingInterval.optional().describe(
     "How often to sample during the phase (default: the probe's sample.every)",
+  ),
+  during: Name.optional().describe(
+    'Judge only while this fault of the phase is planned to be in place (its startAfter and duration)',
   ),
 });
 

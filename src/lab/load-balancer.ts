@@ -19,6 +19,8 @@ interface Target {
   /** host:port of the target's ingress (its own Toxiproxy proxy). */
   address: string;
   healthy: boolean;
+  /** Has been healthy since it joined: it has served, so its network had arrived. */
+  proven: boolean;
   passes: number;
   failures: number;
 }
@@ -44,7 +46,7 @@ export class LoadBalancer {
     const existing = this.targets.get(id);
     if (existing?.address === address) return;
     const healthy = this.options.behaviour.newTargetsHealthy;
-    this.targets.set(id, { id, address, healthy, passes: 0, failures: 0 });
+    this.targets.set(id, { id, address, healthy, proven: healthy, passes: 0, failures: 0 });
   }
 
   deregister(id: string): void {
@@ -82,7 +84,13 @@ export class LoadBalancer {
     const body = await readBody(request);
     const { failOpen, retryOnConnectionError } = this.options.behaviour;
     let candidates = [...this.targets.values()].filter((t) => t.healthy);
-    if (candidates.length === 0 && failOpen) candidates = [...this.targets.values()];
+    // Failing open while checks flap must not send traffic to new capacity that never passed one
+    // (its network may not have arrived, as on October 20): the proven targets first, if any.
+    if (candidates.length === 0 && failOpen) {
+      const all = [...this.targets.values()];
+      const proven = all.filter((t) => t.proven);
+      candidates = proven.length > 0 ? proven : all;
+    }
     if (candidates.length === 0) {
       response.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"no healthy target"}');
       return;
@@ -106,7 +114,10 @@ export class LoadBalancer {
         if (ok) {
           target.failures = 0;
           target.passes++;
-          if (target.passes >= healthyThreshold) target.healthy = true;
+          if (target.passes >= healthyThreshold) {
+            target.healthy = true;
+            target.proven = true;
+          }
         } else {
           target.passes = 0;
           target.failures++;

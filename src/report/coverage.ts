@@ -53,7 +53,9 @@ export function undersampled(phases: readonly PhaseRecord[]): string[] {
       ...watch.guardrails
         .filter((summary) => watch.breach?.guardrail !== summary.probe)
         .flatMap((summary) => short(`guardrail ${summary.probe}`, summary)),
-      ...watch.expectations.flatMap((check) => short(`expectation ${check.probe}`, check.summary)),
+      ...watch.expectations.flatMap((check) =>
+        short(`expectation ${check.probe}${check.during ? ` during ${check.during}` : ''}`, check.summary),
+      ),
     ];
   });
 }

@@ -11,7 +11,7 @@ import { type Html, html, selfContainedPage } from './html-text';
 import type { HypothesisCheck, Journal } from './journal';
 import { type CheckResult, checkResults, describeTolerance } from './results';
 import { CHART_STYLE, lineChart } from './svg-chart';
-import { type Bucket, type ProbeTimeline, type Timeline, timelineOf } from './timeline';
+import { type Bucket, faultWindowRows, type ProbeTimeline, type Timeline, timelineOf } from './timeline';
 
 export function renderHtml(journal: Journal): string {
   const results = checkResults(journal);
@@ -61,7 +61,7 @@ ${
 function hypothesisSection(journal: Journal): Html {
   const state = journal.steadyStateBefore ?? journal.steadyStateAfter;
   const sentence = (check: HypothesisCheck) =>
-    html`<li><strong>${check.probe}</strong> holds: ${check.checks.map(describeTolerance).join(', ')}</li>`;
+    html`<li><strong>${check.probe}</strong>${check.during ? html` while <em>${check.during}</em> is in place` : ''} holds: ${check.checks.map(describeTolerance).join(', ')}</li>`;
   const phases = journal.phases.filter((phase) => phase.watch?.expectations.length);
   return html`<section><h2>Hypothesis</h2>
 <p class="description">${journal.experiment.description}</p>
@@ -207,8 +207,8 @@ function recoverySection(journal: Journal): Html {
 }
 
 function faultsSection(journal: Journal): Html {
-  if (journal.faults.length === 0)
-    return html`<section><h2>Faults</h2><p>No fault was injected.</p></section>`;
+  const windows = faultWindowRows(journal);
+  if (windows.length === 0) return html`<section><h2>Faults</h2><p>No fault was injected.</p></section>`;
   const how = (fault: Journal['faults'][number]) =>
     [
       fault.status,
@@ -220,11 +220,13 @@ function faultsSection(journal: Journal): Html {
       .filter(Boolean)
       .join('; ');
   return html`<section><h2>Faults</h2>
-<table class="faults"><thead><tr><th>fault</th><th>phase</th><th>what</th><th>injected at</th><th>reverted at</th><th>how</th><th>revert attempt</th></tr></thead>
-<tbody>${journal.faults.map(
-    (fault) =>
-      html`<tr class="${fault.status === 'reverted' ? '' : 'failed'}"><td>${fault.handle.name}</td><td>${fault.handle.phase}</td><td>${describeHandle(fault.handle)}</td><td>${when(fault.injectedAt)}</td><td>${when(fault.revertedAt)}</td><td>${how(fault)}</td><td>${fault.revertAttempts}</td></tr>`,
-  )}</tbody></table>
+<table class="faults"><thead><tr><th>fault</th><th>phase</th><th>what</th><th>injected at</th><th>reverted at</th><th>window</th><th>how</th><th>revert attempt</th></tr></thead>
+<tbody>${windows.map((row) => {
+    const fault = journal.faults.find((f) => f.handle.name === row.fault);
+    if (!fault)
+      return html`<tr class="not-injected"><td>${row.fault}</td><td>${row.phase}</td><td></td><td></td><td></td><td>${row.window}</td><td>not injected</td><td>0</td></tr>`;
+    return html`<tr class="${fault.status === 'reverted' ? '' : 'failed'}"><td>${fault.handle.name}</td><td>${fault.handle.phase}</td><td>${describeHandle(fault.handle)}</td><td>${when(fault.injectedAt)}</td><td>${when(fault.revertedAt)}</td><td>${row.window}</td><td>${how(fault)}</td><td>${fault.revertAttempts}</td></tr>`;
+  })}</tbody></table>
 ${
   journal.rollbackSteps.length > 0
     ? html`<h3>Rollback steps</h3><ul>${journal.rollbackSteps.map(

@@ -116,6 +116,8 @@ export type ToleranceCheck = z.infer<typeof ToleranceCheck>;
 
 export const HypothesisCheck = z.object({
   probe: z.string(),
+  /** Judged only while this fault was planned to be in place (`during`); absent: the whole window. */
+  during: z.string().optional(),
   ok: z.boolean(),
   checks: z.array(ToleranceCheck),
   summary: ProbeSummary,
@@ -247,6 +249,8 @@ export const PhaseRecord = z.object({
   startedAt: Timestamp,
   endedAt: Timestamp.optional(),
   faults: z.array(z.string()),
+  /** Faults of the phase whose start (startAfter) the run never reached: never recorded, never injected. */
+  notInjected: z.array(z.string()).optional(),
   watch: WatchResult.nullable(),
 });
 export type PhaseRecord = z.infer<typeof PhaseRecord>;

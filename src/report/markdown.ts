@@ -7,6 +7,7 @@ import { gapsOf, gapText } from './coverage';
 import { describeHandle } from './fault-text';
 import type { Journal } from './journal';
 import { checkResults, recoveryText } from './results';
+import { faultWindowRows } from './timeline';
 
 export function renderMarkdown(journal: Journal, options: { htmlPath?: string } = {}): string {
   const time = (at: number | undefined) => (at === undefined ? '-' : new Date(at).toISOString());
@@ -66,16 +67,18 @@ export function renderMarkdown(journal: Journal, options: { htmlPath?: string } 
     lines.push('');
   }
 
-  if (journal.faults.length > 0) {
+  const windows = faultWindowRows(journal);
+  if (windows.length > 0) {
     lines.push(
       '## Faults',
       '',
-      '| fault | phase | injected | reverted | revert attempts | what |',
-      '|---|---|---|---|---|---|',
+      '| fault | phase | injected | reverted | window | revert attempts | what |',
+      '|---|---|---|---|---|---|---|',
     );
-    for (const fault of journal.faults) {
+    for (const row of windows) {
+      const fault = journal.faults.find((f) => f.handle.name === row.fault);
       lines.push(
-        `| ${cell(fault.handle.name)} | ${cell(fault.handle.phase)} | ${time(fault.injectedAt)} | ${time(fault.revertedAt)} | ${fault.revertAttempts} | ${cell(describeHandle(fault.handle))} |`,
+        `| ${cell(row.fault)} | ${cell(row.phase)} | ${time(row.injectedAt)} | ${time(row.revertedAt)} | ${cell(row.window)} | ${fault?.revertAttempts ?? 0} | ${fault ? cell(describeHandle(fault.handle)) : 'not injected'} |`,
       );
     }
     lines.push('');

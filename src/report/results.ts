@@ -60,7 +60,7 @@ export function checkResults(journal: Journal): CheckResult[] {
       continue;
     }
     for (const check of watch.expectations)
-      results.push(hypothesis('phase', `${phase.name}: ${check.probe}`, check));
+      results.push(hypothesis('phase', `${phase.name}: ${checkName(check)}`, check));
     // A guardrail's summary is named after the guardrail, not after the probe it samples.
     for (const summary of watch.guardrails) {
       const breach = watch.breach?.guardrail === summary.probe ? watch.breach : null;
@@ -142,6 +142,11 @@ export function checkResults(journal: Journal): CheckResult[] {
     error: unexplained,
   });
   return results;
+}
+
+/** An expectation's name in a phase: its probe, and the fault whose window it judged (`during`). */
+export function checkName(check: Pick<HypothesisCheck, 'probe' | 'during'>): string {
+  return check.during ? `${check.probe} during ${check.during}` : check.probe;
 }
 
 /** Recovery in words: recovered after how long, did not recover, or never measured. */

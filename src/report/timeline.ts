@@ -110,6 +110,50 @@ export function timelineOf(journal: Journal): Timeline {
   };
 }
 
+/** A fault's own window within its phase, in words, for the reports' fault tables. */
+export interface FaultWindowRow {
+  fault: string;
+  phase: string;
+  injectedAt?: number;
+  revertedAt?: number;
+  /** "+40s to +1m20s of lease-collapse, 40s in place"; or why it never went in. */
+  window: string;
+}
+
+/**
+ * Each fault's window against its phase's clock (which starts when the phase's first faults are in
+ * place), and the faults of a phase that never went in because it stopped before their start.
+ */
+export function faultWindowRows(journal: Journal): FaultWindowRow[] {
+  const clockOf = (phase: string) => {
+    const record = journal.phases.find((p) => p.name === phase);
+    return record?.watch?.startedAt ?? record?.startedAt;
+  };
+  const offset = (at: number, clock: number) =>
+    `${at < clock ? '-' : '+'}${formatDuration(Math.abs(at - clock))}`;
+  const injected = journal.faults.map((fault): FaultWindowRow => {
+    const { name, phase } = fault.handle;
+    const clock = clockOf(phase);
+    const row = { fault: name, phase, injectedAt: fault.injectedAt, revertedAt: fault.revertedAt };
+    if (fault.injectedAt === undefined) return { ...row, window: 'never in place' };
+    const inPlace =
+      fault.revertedAt === undefined
+        ? 'NOT REVERTED'
+        : `${formatDuration(fault.revertedAt - fault.injectedAt)} in place`;
+    if (clock === undefined) return { ...row, window: inPlace };
+    const to = fault.revertedAt === undefined ? 'the end' : offset(fault.revertedAt, clock);
+    return { ...row, window: `${offset(fault.injectedAt, clock)} to ${to} of ${phase}, ${inPlace}` };
+  });
+  const skipped = journal.phases.flatMap((phase) =>
+    (phase.notInjected ?? []).map((fault) => ({
+      fault,
+      phase: phase.name,
+      window: 'never injected: the phase stopped before its start',
+    })),
+  );
+  return [...injected, ...skipped];
+}
+
 /** One timeline per probe name, from every summary of it, in time order. */
 function probeTimelines(journal: Journal, summaries: ProbeSummary[]): ProbeTimeline[] {
   const byProbe = new Map<string, ProbeSummary[]>();

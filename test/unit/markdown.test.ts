@@ -57,7 +57,7 @@ describe('the Markdown report', () => {
     expect(text).toContain('- recovery: 1.5s after rollback (allowed 30s)');
     expect(text).toContain('| recovery | recovery | held | recovered 1.5s after rollback |');
     expect(text).toContain(
-      '| db-down | outage | 1970-01-01T00:00:01.010Z | 1970-01-01T00:00:31.000Z | 3 | toxiproxy http://t proxy db disabled |',
+      '| db-down | outage | 1970-01-01T00:00:01.010Z | 1970-01-01T00:00:31.000Z | 30s in place | 3 | toxiproxy http://t proxy db disabled |',
     );
   });
 
