@@ -7,6 +7,7 @@ import {
   type ResourceRecordSet,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { onTestFinished } from 'vitest';
 import { motoUrl, REGION } from './aws-helpers';
 
 const route53 = (endpoint: string) => new Route53Client({ region: REGION, endpoint });
@@ -54,4 +55,16 @@ export async function deleteZone(id: string, endpoint = motoUrl()): Promise<void
     );
   }
   await route53(endpoint).send(new DeleteHostedZoneCommand({ Id: id }));
+}
+
+/**
+ * DynamoDB's name in a private hosted zone of that name, as experiments/aws/dynamodb-dns-void.yaml
+ * expects in an account (and the lab has): removed when the test ends.
+ */
+export async function dynamodbZone(endpoint = motoUrl()) {
+  const name = 'dynamodb.us-east-1.amazonaws.com';
+  const zone = await createZone(name, { private: true, endpoint });
+  onTestFinished(() => deleteZone(zone.id, endpoint));
+  await zone.put({ Name: name, Type: 'A', TTL: 5, ResourceRecords: [{ Value: '127.0.0.1' }] });
+  return zone;
 }
