@@ -124,6 +124,32 @@ describe('the route53 fault', () => {
     expect(await records()).toEqual(before);
   });
 
+  it('plan says what it will empty; a record that does not exist is refused at its fault in the file', async () => {
+    const { zoneName, name, records } = await voidableName();
+    const before = await records();
+    const target = await startTarget();
+    onTestFinished(() => target.stop());
+    const env = { AWS_REGION: REGION };
+    const file = await writeExperiment(experimentWith(target, zoneName, name, '3s'));
+    const plan = await gameday(['plan', file], env).done;
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain(`name-void: route53 empty A ${name}. in private zone`);
+    expect(plan.stdout).toContain('empties: TTL 1: 127.0.0.1');
+
+    const missing = await writeExperiment(experimentWith(target, zoneName, `nothing.${zoneName}`, '3s'));
+    const refused = await gameday(['plan', missing], env).done;
+    expect(refused.code).toBe(64);
+    const source = await readFile(missing, 'utf8');
+    // The fault's route53 mapping, which starts at its first key.
+    const line = source.split('\n').findIndex((l) => l.includes('zoneName:')) + 1;
+    expect(refused.stderr.trim()).toMatch(
+      new RegExp(
+        `^gameday: ${missing}:${line}:\\d+  phases\\[0\\]\\.faults\\[0\\]\\.route53  fault name-void: no A record nothing\\.${zoneName.replaceAll('.', '\\.')}\\. in the private hosted zone`,
+      ),
+    );
+    expect(await records()).toEqual(before);
+  });
+
   it('a worker SIGKILLed while the name is void leaves it restored by the other worker', async () => {
     const { zoneName, name, ask, records } = await voidableName();
     const before = await records();
