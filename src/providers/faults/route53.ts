@@ -11,7 +11,7 @@ import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
 import { parseDuration } from '../../experiment/duration';
 import { Duration } from '../../experiment/primitives';
-import { aws, isNotFound, route53 } from '../aws';
+import { aws, awsFailure, isNotFound, route53 } from '../aws';
 import { AwsLocation, type AwsLocationPlan } from '../aws-location';
 import { type FaultProvider, type RawIssue, refused } from '../fault-provider';
 import {
@@ -116,7 +116,7 @@ async function findZone(handle: Route53Handle, fault: string) {
       if (isNotFound(error) || (error as Error).name === 'NoSuchHostedZone') {
         throw refused(`fault ${fault}: no Route 53 hosted zone ${id}`);
       }
-      return aws(`route53 GetHostedZone ${id}`, () => Promise.reject(error));
+      throw awsFailure(error, `route53 GetHostedZone ${id}`);
     }
   }
   const wanted = fqdn(handle.zoneName ?? '');
@@ -198,7 +198,6 @@ async function currentMark(
 export async function injectRoute53(
   handle: Route53Handle,
   beforeChange: () => void,
-  firstAttempt: boolean,
   signal?: AbortSignal,
 ): Promise<Route53Handle> {
   const { at, saved, markName } = resolved(handle);
@@ -212,24 +211,14 @@ export async function injectRoute53(
     recordSets: saved,
   });
   if (current.length === 0) {
-    // Already empty: this run's earlier attempt emptied it (its mark says so), or someone else did.
+    // Already empty. The batch that empties it writes this run's mark with it, so only the mark
+    // says the run did it (an earlier attempt); empty without it is someone else's doing.
     const existing = await currentMark(at, markName);
     if (existing?.mark.runId === handle.runId) return handle;
-    if (firstAttempt || existing) {
-      throw refused(
-        `${handle.type} ${handle.name} was emptied by ${existing ? `run ${existing.mark.runId}` : 'someone else'} ` +
-          'after the run resolved it: nothing injected',
-      );
-    }
-    beforeChange();
-    await changeZone(
-      at,
-      [{ Action: 'UPSERT', ResourceRecordSet: mark }],
-      voidComment(handle),
-      handle.waitForMs,
-      signal,
+    throw refused(
+      `${handle.type} ${handle.name} was emptied by ${existing ? `run ${existing.mark.runId}` : 'someone else'} ` +
+        'after the run resolved it: nothing injected',
     );
-    return handle;
   }
   if (!sameRecordSets(current, saved)) {
     throw refused(
@@ -325,7 +314,7 @@ export const route53Fault = {
       lockKeys: [`route53/${resolvedHandle.hostedZoneId}/${resolvedHandle.name}/${resolvedHandle.type}`],
     };
   },
-  inject: (handle, ctx) => injectRoute53(handle, ctx.beforeChange, ctx.firstAttempt, ctx.signal),
+  inject: (handle, ctx) => injectRoute53(handle, ctx.beforeChange, ctx.signal),
   revert: (handle, ctx) => revertRoute53(handle, ctx.signal),
   describe: describeRoute53,
   async planLines(h, fault) {
