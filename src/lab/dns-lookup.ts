@@ -35,7 +35,7 @@ export interface CachingLookupOptions {
 }
 
 export class CachingLookup {
-  private readonly resolver = new Resolver({ timeout: 500, tries: 2 });
+  private readonly resolver = new Resolver({ timeout: 500, tries: 3 });
   private readonly cache = new Map<string, Cached>();
   /** One question per name in flight, however many calls wait for it. */
   private readonly asking = new Map<string, Promise<string[]>>();

@@ -37,8 +37,8 @@ export interface ZoneSource {
 
 const fqdn = (name: string) => name.toLowerCase().replace(/\.?$/, '.');
 
-/** How stale the server's copy of the zone may be: well under the record's TTL. */
-const ZONE_REFRESH_MS = 200;
+/** How often the server reads the zone from moto: well under the record's TTL. */
+const ZONE_REFRESH_MS = 250;
 
 export async function startLabDns(
   zone: ZoneSource,
@@ -49,25 +49,33 @@ export async function startLabDns(
     endpoint: zone.endpoint,
     credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
     maxAttempts: 1,
+    // A read that hangs would stop the copy from ever catching up.
+    requestHandler: { requestTimeout: 5_000 },
   });
   const apex = fqdn(zone.zoneName);
 
   /**
-   * The zone as moto holds it, read again when the copy is older than ZONE_REFRESH_MS (once, however
-   * many queries wait): Route 53's own name servers answer from a copy too, and moto is slow to ask.
+   * The zone as moto held it at the last read, read again every ZONE_REFRESH_MS in the background,
+   * as a name server loads its zone: queries are answered from the copy at once, so a moto slowed
+   * by a busy machine delays a change reaching the answers, never the answers themselves. A read
+   * that fails keeps the last copy.
    */
-  let copy: { at: number; sets: Promise<ResourceRecordSet[]> } | null = null;
-  function zoneNow(): Promise<ResourceRecordSet[]> {
-    if (!copy || Date.now() - copy.at > ZONE_REFRESH_MS) {
-      const sets = readZone();
-      copy = { at: Date.now(), sets };
-      // A failed read is not kept: the next query asks moto again.
-      sets.catch(() => {
-        if (copy?.sets === sets) copy = null;
-      });
-    }
-    return copy.sets;
-  }
+  let copy: ResourceRecordSet[] = await readZone();
+  let stopped = false;
+  let refreshing: Promise<void> = Promise.resolve();
+  const refresh = () => {
+    if (stopped) return;
+    refreshing = readZone().then(
+      (sets) => {
+        copy = sets;
+      },
+      (error: Error) => log(`dns: reading the zone from moto: ${error.message}`),
+    );
+    void refreshing.then(() => {
+      if (!stopped) setTimeout(refresh, ZONE_REFRESH_MS).unref();
+    });
+  };
+  setTimeout(refresh, ZONE_REFRESH_MS).unref();
   async function readZone(): Promise<ResourceRecordSet[]> {
     const sets: ResourceRecordSet[] = [];
     let start: { name?: string; type?: string; id?: string } = {};
@@ -85,7 +93,7 @@ export async function startLabDns(
       start = { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier };
     }
   }
-  const recordsAt = async (name: string) => (await zoneNow()).filter((set) => fqdn(set.Name ?? '') === name);
+  const recordsAt = async (name: string) => copy.filter((set) => fqdn(set.Name ?? '') === name);
 
   const server = dns2.createServer({
     udp: { type: 'udp4' },
@@ -138,7 +146,12 @@ export async function startLabDns(
             resolve();
           }, reject);
       });
-      return { address: `127.0.0.1:${port}`, port, stop: () => server.close().then(() => undefined) };
+      const stop = async () => {
+        stopped = true;
+        await refreshing;
+        await server.close();
+      };
+      return { address: `127.0.0.1:${port}`, port, stop };
     } catch (error) {
       // The port was taken between freePort and listen (UDP or TCP): close what did bind, try another.
       await Promise.race([server.close(), new Promise((resolve) => setTimeout(resolve, 200))]);

@@ -49,11 +49,12 @@ async function voidAgainst(build: BuildName) {
   }
   const journal: Journal = JSON.parse(await readFile(join(out, runId, 'journal.json'), 'utf8'));
   const fault = journal.faults[0];
-  // Inside the void, less a margin either side for looks stamped across the change.
+  // Inside the void, less a second either side for the change to reach the DNS server's copy of
+  // the zone (read every 250ms) and for looks stamped across it.
   const during = looks.seen.filter(
-    (l) => l.at > (fault?.injectedAt ?? 0) + 500 && l.at < (fault?.revertedAt ?? 0) - 500,
+    (l) => l.at > (fault?.injectedAt ?? 0) + 1_000 && l.at < (fault?.revertedAt ?? 0) - 1_000,
   );
-  const after = looks.seen.filter((l) => l.at > (fault?.revertedAt ?? Number.POSITIVE_INFINITY) + 500);
+  const after = looks.seen.filter((l) => l.at > (fault?.revertedAt ?? Number.POSITIVE_INFINITY) + 1_000);
   const writes = journal.phases[0]?.watch?.expectations.find((e) => e.probe === 'orders-write');
   const down = await takeLabDown(lab);
   return { run, journal, fault, during, after, writes, down };

@@ -104,7 +104,7 @@ describe('the route53 fault', () => {
     const out = await scratchDir('route53');
     const runId = uniqueName('route53');
     const asked = pollUntilStopped(50, async () => ({ at: Date.now(), answer: await ask() }));
-    const file = await writeExperiment(experimentWith(target, zoneName, name, '3s'));
+    const file = await writeExperiment(experimentWith(target, zoneName, name, '5s'));
     const { code, stdout } = await gameday(['run', file, '--out', out, '--id', runId], env).done;
     // Answers after the revert, from the DNS server itself (no cache between).
     await waitFor(async () => (await ask()) === '127.0.0.1', { what: 'the name to answer again' });
@@ -116,7 +116,8 @@ describe('the route53 fault', () => {
     expect(fault).toMatchObject({ status: 'reverted', alreadyGone: false });
     const injectedAt = fault?.injectedAt ?? Number.NaN;
     const revertedAt = fault?.revertedAt ?? Number.NaN;
-    const during = asked.seen.filter((o) => o.at > injectedAt + 200 && o.at < revertedAt - 200);
+    // The DNS server reads the zone every 250ms: a second either side for the change to reach it.
+    const during = asked.seen.filter((o) => o.at > injectedAt + 1_000 && o.at < revertedAt - 1_000);
     expect(during.length).toBeGreaterThan(5);
     expect(new Set(during.map((o) => o.answer))).toEqual(new Set(['ENOTFOUND']));
     expect(asked.seen.filter((o) => o.at < injectedAt).map((o) => o.answer)).not.toContain('ENOTFOUND');
