@@ -214,7 +214,8 @@ describe('the route53 fault', () => {
       firstAttempt: true,
       signal: new AbortController().signal,
     });
-    expect(await ask()).toBe('ENOTFOUND');
+    // The DNS server reads the zone every 250ms.
+    await waitFor(async () => (await ask()) === 'ENOTFOUND', { what: 'the name to be void' });
     const voided = await records();
 
     // No TOXIPROXY_URL: this sweep is about this file's moto alone.
