@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { webhookHost } from '../../activities/notify';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
-import { loadExperiment } from '../experiment/load';
+import { issueAt, type LoadedExperiment, loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
 import { bodyOf, describeHandle, type FaultHandle, kindOf, probeBodyOf, providerOf } from '../providers';
 import { isProviderFailure } from '../providers/fault-provider';
@@ -32,7 +32,7 @@ export function registerPlan(program: Command): void {
         allowProduction: options.allowProduction,
         validateRunId: false,
       });
-      const targets = needsResolving(plan) ? await resolveForPlan(plan) : null;
+      const targets = needsResolving(plan) ? await resolveForPlan(plan, loaded) : null;
       if (options.json) {
         console.log(JSON.stringify({ ...redactHeaders(plan), targets }, null, 2));
       } else {
@@ -47,12 +47,27 @@ function needsResolving(plan: RunPlan): boolean {
 }
 
 /** The same read-only resolution a run does before anything else, with the CLI's credentials. */
-async function resolveForPlan(plan: RunPlan): Promise<ResolvedTargets> {
+async function resolveForPlan(plan: RunPlan, loaded: LoadedExperiment): Promise<ResolvedTargets> {
   try {
     return await resolveTargets(plan);
   } catch (error) {
-    throw planFailure(error, 'cannot reach AWS to resolve the targets');
+    const failure = planFailure(error, 'cannot reach AWS to resolve the targets');
+    const located =
+      isProviderFailure(error) && error.kind === 'refused' ? refusedAt(error.message, plan, loaded) : null;
+    throw located ? new CliError(located, EXIT.invalidInput) : failure;
   }
+}
+
+/** A refusal that names its fault ("fault F: ..."), at that fault in the file: `file:line:col  path  message`. */
+function refusedAt(message: string, plan: RunPlan, loaded: LoadedExperiment): string | null {
+  const name = /^fault ([^:\s]+): /.exec(message)?.[1];
+  for (const [p, phase] of plan.phases.entries()) {
+    const f = phase.faults.findIndex((fault) => fault.name === name);
+    const fault = phase.faults[f];
+    if (fault)
+      return issueAt(loaded.source, loaded.file, ['phases', p, 'faults', f, fault.provider], message);
+  }
+  return null;
 }
 
 /** A provider's two failure kinds as the CLI's exit codes: unavailable 69, refused 64. */

@@ -133,6 +133,17 @@ export function parseExperiment(
   return result.data;
 }
 
+/**
+ * `file:line:col  path  message` for something found wrong in a file that did parse: a target a
+ * provider refused at plan time, pointed at the fault that names it.
+ */
+export function issueAt(source: string, file: string, path: (string | number)[], message: string): string {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
+  const { line, col } = lineCounter.linePos(locate(doc.contents, path));
+  return formatIssue({ file, line, col, path: pathText(path), message });
+}
+
 type Issue = z.core.$ZodIssue & { path: (string | number)[] };
 
 /**

@@ -14,6 +14,11 @@ export interface Build {
     dynamoRetries: number;
     /** A health check that asks DynamoDB too: the whole fleet fails it when DynamoDB is gone. */
     deepHealthCheck: boolean;
+    /**
+     * DynamoDB's name is cached for its TTL either way; past the TTL, while the name does not
+     * resolve, the last good answer is served for at most this long (stale-if-error; 0: never).
+     */
+    dnsStaleIfErrorMs: number;
   };
   loadBalancer: {
     /** How often each target is checked. */
@@ -46,6 +51,7 @@ export const BUILDS: Record<BuildName, Build> = {
       dynamoTimeoutMs: 2_000,
       dynamoRetries: 0,
       deepHealthCheck: true,
+      dnsStaleIfErrorMs: 0,
     },
     loadBalancer: {
       healthCheckIntervalMs: 2_000,
@@ -65,6 +71,8 @@ export const BUILDS: Record<BuildName, Build> = {
       dynamoTimeoutMs: 300,
       dynamoRetries: 2,
       deepHealthCheck: false,
+      // Longer than any void the lab plays, short enough that a name gone for good is noticed.
+      dnsStaleIfErrorMs: 10 * 60_000,
     },
     loadBalancer: {
       healthCheckIntervalMs: 1_000,

@@ -21,7 +21,11 @@ export interface LabInfo {
     moto: string;
     dynamodb: string;
     admin: string;
+    /** host:port of the lab's DNS server (UDP and TCP). */
+    dns: string;
   };
+  /** The private hosted zone on moto that holds DynamoDB's name, which the lab's DNS server answers from. */
+  dnsZone: { id: string; name: string; dynamodb: string };
   /** host:port each lab proxy listens on. */
   proxies: Record<'dynamodb' | 'ec2-api' | 'network-manager' | 'health-checks', string>;
   pids: { temporal: number; toxiproxy: number; moto: number };

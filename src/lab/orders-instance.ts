@@ -9,7 +9,7 @@
  *   GET  /health                    200, or 503 (a deep check that fails with DynamoDB)
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   type AttributeValue,
   DynamoDBClient,
@@ -18,6 +18,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BUILDS, isBuildName } from './builds';
+import { CachingLookup } from './dns-lookup';
 
 const instanceId = process.env.INSTANCE_ID ?? 'unknown';
 const table = process.env.ORDERS_TABLE ?? 'orders';
@@ -25,11 +26,20 @@ const buildName = process.env.BUILD ?? 'fragile';
 if (!isBuildName(buildName)) throw new Error(`unknown build ${buildName}`);
 const build = BUILDS[buildName].orders;
 
+/**
+ * DynamoDB's name is resolved through the lab's DNS server, with the build's cache. No keep-alive:
+ * every call opens a connection and so looks the name up, as new connections did on October 20.
+ */
+const dns = process.env.LAB_DNS_SERVER
+  ? new CachingLookup({ server: process.env.LAB_DNS_SERVER, staleIfErrorMs: build.dnsStaleIfErrorMs })
+  : null;
+
 const dynamo = new DynamoDBClient({
   region: 'us-east-1',
   endpoint: process.env.DYNAMODB_ENDPOINT,
   credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
   maxAttempts: 1, // retries are the build's to decide
+  ...(dns ? { requestHandler: { httpAgent: new Agent({ keepAlive: false, lookup: dns.lookup }) } } : {}),
 });
 
 type Order = { id: string; item: string; quantity: number };

@@ -1,7 +1,8 @@
 /**
  * The October 20 lab as one process tree on loopback, started and stopped as a unit:
  *
- *   Temporal dev server, Toxiproxy, moto (the EC2 API), dynalite (DynamoDB);
+ *   Temporal dev server, Toxiproxy, moto (the EC2 API, and Route 53 with DynamoDB's name),
+ *   dynalite (DynamoDB), a DNS server answering from moto's zone (dns-server.ts);
  *   the orders fleet (a process per running instance), its autoscaler, its load balancer;
  *   Toxiproxy proxies for what October 20 broke: `dynamodb`, `ec2-api`, `network-manager`,
  *   `health-checks`, and each instance's own ingress.
@@ -18,6 +19,7 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/cli
 import { startDevServer } from '../temporal/dev-server';
 import { Autoscaler } from './autoscaler';
 import { BUILDS, isBuildName } from './builds';
+import { createLabZone, LAB_DNS, startLabDns } from './dns-server';
 import { startDynalite } from './dynamodb-server';
 import { Fleet } from './fleet';
 import type { LabInfo } from './lab';
@@ -81,6 +83,13 @@ try {
 
   await seedOrders(dynamo.url);
 
+  // DynamoDB's name in a private hosted zone on moto, answered by the lab's DNS server: the
+  // instances resolve it there (orders-instance.ts), so emptying the record voids the name.
+  const zone = await createLabZone(moto.url);
+  const dns = started(await startLabDns(zone, log));
+  // The fleet hands its environment to every instance it starts.
+  process.env.LAB_DNS_SERVER = dns.address;
+
   // The network manager: new instances get their network when it answers.
   const networkManager = await serve((_request, response) => response.writeHead(200).end('propagated'));
   stopping.push(() => close(networkManager.server));
@@ -101,7 +110,8 @@ try {
     build: buildName,
     motoUrl: moto.url,
     toxiproxyUrl: toxiproxy.url,
-    dynamodbEndpoint: `http://${proxies.dynamodb}`,
+    // By name, through the lab's DNS, to the `dynamodb` proxy's port on loopback.
+    dynamodbEndpoint: `http://${LAB_DNS.dynamodbName}:${new URL(`http://${proxies.dynamodb}`).port}`,
     networkManagerUrl: `http://${proxies['network-manager']}`,
     loadBalancer,
     log,
@@ -162,7 +172,9 @@ try {
       moto: moto.url,
       dynamodb: dynamo.url,
       admin: admin.url,
+      dns: dns.address,
     },
+    dnsZone: { id: zone.hostedZoneId, name: LAB_DNS.zoneName, dynamodb: LAB_DNS.dynamodbName },
     proxies,
     pids: {
       temporal: temporal.process.pid ?? -1,

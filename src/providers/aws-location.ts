@@ -16,7 +16,16 @@ export interface AwsLocationPlan {
   endpoint?: string;
 }
 
-export type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb';
+export type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb' | 'route53';
+
+/** The service's part of AWS_ENDPOINT_URL_<SERVICE>, as the SDKs spell it (Route 53's has a space). */
+const ENDPOINT_ENV: Record<AwsService, string> = {
+  ec2: 'EC2',
+  fis: 'FIS',
+  sts: 'STS',
+  dynamodb: 'DYNAMODB',
+  route53: 'ROUTE_53',
+};
 
 export interface AwsLocator {
   location(service: AwsService): AwsLocationPlan;
@@ -47,7 +56,7 @@ export function awsLocator(
     used: () => used,
     location(service) {
       const endpoint =
-        env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ||
+        env[`AWS_ENDPOINT_URL_${ENDPOINT_ENV[service]}`] ||
         settings?.endpoints?.[service] ||
         env.AWS_ENDPOINT_URL ||
         settings?.endpoint;

@@ -36,6 +36,10 @@ export async function sts(location: AwsLocationPlan) {
   const sdk = await import('@aws-sdk/client-sts');
   return { sdk, client: client(sdk.STSClient, location) };
 }
+export async function route53(location: AwsLocationPlan) {
+  const sdk = await import('@aws-sdk/client-route-53');
+  return { sdk, client: client(sdk.Route53Client, location) };
+}
 export async function dynamodb(location: AwsLocationPlan) {
   const sdk = await import('@aws-sdk/client-dynamodb');
   return { sdk, client: client(sdk.DynamoDBClient, location) };

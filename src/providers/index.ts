@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { FaultProvider } from './fault-provider';
 import { awsEc2 } from './faults/aws-ec2';
 import { awsFis } from './faults/aws-fis';
+import { route53Fault } from './faults/route53';
 import { toxiproxy } from './faults/toxiproxy';
 import type { ProbeKind } from './probe-kind';
 import { dynamodb } from './probes/dynamodb';
@@ -18,6 +19,7 @@ export const faultProviders = {
   toxiproxy,
   awsEc2,
   awsFis,
+  route53: route53Fault,
 } satisfies Record<string, FaultProvider>;
 
 export const probeKinds = {

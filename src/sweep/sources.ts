@@ -1,8 +1,9 @@
-/** Which servers and accounts a sweep looks at: Toxiproxy by URL, AWS (EC2 and FIS) by the environment. */
+/** Which servers and accounts a sweep looks at: Toxiproxy by URL, AWS (EC2, FIS, Route 53) by the environment. */
 import type { AwsLocationPlan } from '../experiment/plan';
 import { ec2Source } from './aws-ec2';
 import { fisSource } from './aws-fis';
 import type { SweepSource } from './marks';
+import { route53Source } from './route53';
 import { toxiproxySource } from './toxiproxy';
 
 export class SweepRefused extends Error {
@@ -32,7 +33,7 @@ export function sweepSources(
       const endpoint = env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL;
       return endpoint ? { region, endpoint } : { region };
     };
-    sources.push(ec2Source(at('EC2')), fisSource(at('FIS')));
+    sources.push(ec2Source(at('EC2')), fisSource(at('FIS')), route53Source(at('ROUTE_53')));
   }
   return sources;
 }

@@ -13,6 +13,7 @@ import type { FaultProviderName } from '../../src/providers';
 import { type AwsLocator, awsLocator } from '../../src/providers/aws-location';
 import { instanceStates, MOTO_ACCOUNT, motoUrl, REGION } from '../aws-helpers';
 import { toxiproxyUrl, uniqueName } from '../helpers';
+import { createZone, deleteZone, zoneRecords } from '../route53-helpers';
 
 export interface ContractTarget {
   /** The fault as the experiment file writes it under the provider's key, on a target that exists. */
@@ -184,6 +185,30 @@ export const fixtures: ContractFixtures = {
           (await fisOf(url, runId)).experiments.filter((e) => !ENDED.includes(e.status ?? '')).length,
         world: (runId) => fisOf(url, runId),
         tearDown: () => terminate(ids, url),
+      };
+    },
+  },
+
+  route53: {
+    async setUp() {
+      const zoneName = `${uniqueName('contract')}.gameday.internal`;
+      const zone = await createZone(zoneName, { private: true });
+      await zone.put({
+        Name: `db.${zoneName}`,
+        Type: 'A',
+        TTL: 5,
+        ResourceRecords: [{ Value: '127.0.0.1' }],
+      });
+      const world = () => zoneRecords(zone.id);
+      return {
+        spec: { zoneName, privateZone: true, name: `db.${zoneName}`, type: 'A', waitFor: '30s' },
+        missing: { zoneName, privateZone: true, name: `nothing.${zoneName}`, type: 'A' },
+        aws: moto(),
+        maxBlastRadius: 50,
+        inPlace: async () =>
+          (await world()).some((set) => set.Name === `db.${zoneName}.` && set.Type === 'A') ? 0 : 1,
+        world,
+        tearDown: () => deleteZone(zone.id),
       };
     },
   },

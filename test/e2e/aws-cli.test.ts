@@ -29,6 +29,7 @@ import {
   waitFor,
   writeExperiment,
 } from '../helpers';
+import { dynamodbZone, zoneRecords } from '../route53-helpers';
 
 const AWS_DIR = join(PROJECT_ROOT, 'experiments/aws');
 
@@ -112,6 +113,7 @@ describe('AWS experiments from the CLI', () => {
 
   it('plan experiments/aws/*.yaml against moto: the account, the FIS actions, the instances they match', async () => {
     const ids = await launchInstances(3, { app: 'orders' });
+    await dynamodbZone();
     const files = (await readdir(AWS_DIR)).filter((f) => f.endsWith('.yaml')).sort();
     expect(files).toHaveLength(6);
     for (const file of files) {
@@ -141,6 +143,8 @@ describe('AWS experiments from the CLI', () => {
 
   it('run every experiments/aws file end to end against moto, stopping each FIS experiment after', async () => {
     await launchInstances(4, { app: 'orders' });
+    const zone = await dynamodbZone();
+    const records = await zoneRecords(zone.id);
     const health = await healthServer();
     const dir = await scratchDir('aws-files');
     const out = await scratchDir('out');
@@ -155,12 +159,15 @@ describe('AWS experiments from the CLI', () => {
       const journal: Journal = JSON.parse(await readFile(join(out, runId, 'journal.json'), 'utf8'));
       const phases = journal.phases.length;
       expect(journal.faults).toHaveLength(phases);
+      const fisFaults = journal.faults.filter((f) => f.handle.provider === 'awsFis').length;
       const experiments = (await fisExperiments()).filter((e) => e.tags?.['gameday:run-id'] === runId);
-      expect(experiments).toHaveLength(phases);
+      expect(experiments).toHaveLength(fisFaults);
       for (const experiment of experiments)
         expect(['stopped', 'completed']).toContain(experiment.state?.status);
       expect((await fisTemplates()).filter((t) => t.tags?.['gameday:run-id'] === runId)).toEqual([]);
     }
+    // The DNS void's record is back as it was, its mark gone.
+    expect(await zoneRecords(zone.id)).toEqual(records);
   });
 });
 

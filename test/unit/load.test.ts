@@ -51,7 +51,7 @@ describe('loading an experiment', () => {
   it('names the fault provider rule when none or two are given', () => {
     const source = `${base}phases:\n  - name: p\n    duration: 1s\n    faults:\n      - { name: f }\n`;
     expect(problems(source)).toEqual([
-      'e.yaml:12:9  phases[0].faults[0]  needs exactly one fault provider (toxiproxy, awsEc2, awsFis)',
+      'e.yaml:12:9  phases[0].faults[0]  needs exactly one fault provider (toxiproxy, awsEc2, awsFis, route53)',
     ]);
   });
 
