@@ -2,6 +2,7 @@
  * The October 20 lab as one process tree on loopback, started and stopped as a unit:
  *
  *   Temporal dev server, Toxiproxy, moto (the EC2 API), dynalite (DynamoDB);
+ *   the AWS front before moto, which makes running FIS experiments take effect (aws-front.ts);
  *   the orders fleet (a process per running instance), its autoscaler, its load balancer;
  *   Toxiproxy proxies for what October 20 broke: `dynamodb`, `ec2-api`, `network-manager`,
  *   `health-checks`, and each instance's own ingress.
@@ -17,12 +18,14 @@ import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDevServer } from '../temporal/dev-server';
 import { Autoscaler } from './autoscaler';
+import { AwsFront, LAB_FIS_TRANSITION } from './aws-front';
+import { autoscalingCredentials, createLabRoles, tagOrdersSubnet } from './aws-identities';
 import { BUILDS, isBuildName } from './builds';
 import { startDynalite } from './dynamodb-server';
 import { Fleet } from './fleet';
 import type { LabInfo } from './lab';
 import { LoadBalancer } from './load-balancer';
-import { startMoto } from './moto-server';
+import { setMotoTransition, startMoto } from './moto-server';
 import { freePort } from './ports';
 import { startToxiproxy } from './toxiproxy-server';
 
@@ -80,6 +83,11 @@ try {
   ]);
 
   await seedOrders(dynamo.url);
+  // FIS in the lab: experiments run as the AWS front says (aws-front.ts), against the roles and
+  // the subnet experiments/aws name.
+  await setMotoTransition(moto.url, 'fis::experiment', LAB_FIS_TRANSITION);
+  await createLabRoles(moto.url);
+  const ordersSubnet = await tagOrdersSubnet(moto.url);
 
   // The network manager: new instances get their network when it answers.
   const networkManager = await serve((_request, response) => response.writeHead(200).end('propagated'));
@@ -88,9 +96,17 @@ try {
   const loadBalancer = new LoadBalancer({ behaviour: build.loadBalancer, healthCheckTimeoutMs: 500 });
   const { port: lbPort, relayPort } = await loadBalancer.listen();
   stopping.push(() => loadBalancer.close());
+  const dynamodbProxy = await proxy(toxiproxy.url, 'dynamodb', dynamo.url);
+  const awsFront = new AwsFront({
+    motoUrl: moto.url,
+    dynamodb: { toxiproxyUrl: toxiproxy.url, proxy: 'dynamodb', subnetId: ordersSubnet },
+    log,
+  });
+  const awsUrl = await awsFront.listen();
+  stopping.push(() => awsFront.close());
   const proxies = {
-    dynamodb: await proxy(toxiproxy.url, 'dynamodb', dynamo.url),
-    'ec2-api': await proxy(toxiproxy.url, 'ec2-api', moto.url),
+    dynamodb: dynamodbProxy,
+    'ec2-api': await proxy(toxiproxy.url, 'ec2-api', awsUrl),
     'network-manager': await proxy(toxiproxy.url, 'network-manager', networkManager.url),
     'health-checks': await proxy(toxiproxy.url, 'health-checks', `http://127.0.0.1:${relayPort}`),
   };
@@ -113,6 +129,8 @@ try {
     desired: size,
     ec2Endpoint: `http://${proxies['ec2-api']}`,
     behaviour: build.autoscaler,
+    credentials: autoscalingCredentials(moto.url),
+    subnetId: ordersSubnet,
     // Scale in what serves least: no process or no network yet, then the most recently started.
     scaleInOrder: (ids) => {
       const members = new Map(fleet.snapshot().map((m) => [m.id, m]));
@@ -125,7 +143,7 @@ try {
     log,
   });
   autoscaler.start();
-  stopping.push(async () => autoscaler.stop());
+  stopping.push(() => autoscaler.stop());
 
   const admin = await serve((request, response) => {
     if (request.url === '/lab/status') {
@@ -160,6 +178,7 @@ try {
       temporal: temporal.address,
       toxiproxy: toxiproxy.url,
       moto: moto.url,
+      aws: awsUrl,
       dynamodb: dynamo.url,
       admin: admin.url,
     },
