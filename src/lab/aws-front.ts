@@ -8,7 +8,8 @@
  *     InsufficientInstanceCapacity, RequestLimitExceeded, ServiceUnavailable, InternalError;
  *   - with `aws:network:disrupt-connectivity` scope `dynamodb` on the lab's orders subnet, stops
  *     every byte on the lab's DynamoDB proxy (a Toxiproxy `timeout` toxic of 0: connections hang
- *     and time out, as behind FIS's network ACL), and lifts it when the action ends.
+ *     and time out, as behind FIS's network ACL), and lifts it when the action ends;
+ *   - carries out `aws:ec2:stop-instances` (fis-stop-instances.ts).
  *
  * Who calls: the SigV4 access key of the request, as moto's STS GetCallerIdentity names it (an
  * assumed role's session ARN for credentials from AssumeRole), so an FIS target `aws:iam:role`
@@ -41,6 +42,7 @@ import {
   type LabStatus,
   labStatus,
 } from './fis-lifecycle';
+import { InstanceStopper } from './fis-stop-instances';
 import { EC2_API_ACTIONS, ec2Fault, type ResolvedAction, roleKey, select } from './fis-targets';
 
 export interface AwsFrontOptions {
@@ -76,6 +78,7 @@ export class AwsFront {
   private readonly region: string;
   private readonly ec2: EC2Client;
   private readonly fis: FisClient;
+  private readonly stopper: InstanceStopper;
   /** What the front knows of each experiment: its actions (fixed at start) and their resolved targets. */
   private readonly experiments = new Map<
     string,
@@ -94,6 +97,7 @@ export class AwsFront {
     const config = { region: this.region, endpoint: options.motoUrl, credentials: FRONT_CREDENTIALS };
     this.ec2 = new EC2Client(config);
     this.fis = new FisClient(config);
+    this.stopper = new InstanceStopper(this.ec2, options.random, options.log);
   }
 
   async listen(): Promise<string> {
@@ -122,10 +126,11 @@ export class AwsFront {
       const active: ResolvedAction[] = [];
       for (const summary of await this.listExperiments()) {
         const id = summary.id ?? '';
-        if (this.ended.has(id)) continue;
+        if (this.ended.has(id) && !this.stopper.pending(id)) continue;
         const known = await this.experiment(id);
         const view = { ...known.view, state: summary.state };
         const status = this.status(view, now);
+        await this.stopper.settle(id, actionWindows(view), view.targets ?? {}, status === 'running', now);
         if (status !== 'running') continue;
         for (const window of activeActions(view, now)) active.push(this.resolve(id, window, known.resolved));
       }

@@ -263,6 +263,47 @@ describe('the lab AWS front', () => {
     expect(toxics).toEqual([]);
   });
 
+  it('carries out aws:ec2:stop-instances: the selected share stopped, started again after startInstancesAfterDuration', async () => {
+    const ec2 = new EC2Client({ region: REGION, endpoint: moto.url });
+    const fleetTag = uniqueName('fleet');
+    const launched = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        MinCount: 4,
+        MaxCount: 4,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'app', Value: fleetTag }] }],
+      }),
+    );
+    const ids = (launched.Instances ?? []).map((i) => i.InstanceId ?? '');
+    const states = async () => {
+      const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+      return (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name);
+    };
+    await startFis({
+      targets: {
+        fleet: {
+          resourceType: 'aws:ec2:instance',
+          resourceTags: { app: fleetTag },
+          filters: [{ path: 'State.Name', values: ['running'] }],
+          selectionMode: 'PERCENT(50)',
+        },
+      },
+      actions: {
+        stop: {
+          actionId: 'aws:ec2:stop-instances',
+          parameters: { startInstancesAfterDuration: 'PT3S' },
+          targets: { Instances: 'fleet' },
+        },
+      },
+    });
+    await waitFor(async () => (await states()).filter((state) => state === 'stopped').length === 2, {
+      what: 'half the fleet to be stopped',
+    });
+    await waitFor(async () => (await states()).every((state) => state === 'running'), {
+      what: 'the fleet to run again',
+    });
+  });
+
   it("answers with the shape of AWS's own EC2 error body, which the SDK parses as AWS's", async () => {
     const fixture = await readFile('test/fixtures/aws-errors/ec2-invalid-greeting.xml', 'utf8');
     const server = createServer((_request, response) =>
