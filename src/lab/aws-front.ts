@@ -272,7 +272,7 @@ export class AwsFront {
         );
         const operation = params.get('Action') ?? '';
         const availabilityZone = await this.zoneOf(params);
-        const role = await this.caller(accessKey);
+        const role = accessKey ? await this.caller(accessKey) : null;
         const code = ec2Fault(this.active, { operation, role, availabilityZone }, this.options.random);
         if (code) {
           const answer = ec2Error(code, availabilityZone.name);
@@ -286,9 +286,10 @@ export class AwsFront {
         return;
       }
       const rewritten = Buffer.from(
-        JSON.stringify(this.withLifecycle(JSON.parse(upstream.body.toString() || '{}'))),
+        JSON.stringify(await this.withLifecycle(JSON.parse(upstream.body.toString() || '{}'))),
       );
-      const headers = { ...upstream.headers, 'content-length': String(rewritten.length) };
+      const { 'transfer-encoding': _chunked, ...kept } = upstream.headers;
+      const headers = { ...kept, 'content-length': String(rewritten.length) };
       response.writeHead(upstream.status ?? 200, headers).end(rewritten);
     } catch (error) {
       this.options.log?.(`aws-front: ${request.method} ${request.url}: ${(error as Error).message}`);
@@ -297,8 +298,12 @@ export class AwsFront {
   }
 
   /** FIS's answer with each experiment's state (and its actions') as FIS would report them now. */
-  private withLifecycle(answer: { experiment?: FisExperimentView; experiments?: FisExperimentView[] }) {
+  private async withLifecycle(answer: { experiment?: FisExperimentView; experiments?: FisExperimentView[] }) {
     const now = Date.now();
+    // A summary (ListExperiments) has no actions: without them, an experiment would look done.
+    for (const experiment of [answer.experiment, ...(answer.experiments ?? [])]) {
+      if (experiment?.id && !experiment.actions) await this.experiment(experiment.id);
+    }
     const rewrite = (experiment: FisExperimentView) => {
       const known = this.experiments.get(experiment.id ?? '')?.view;
       const view = { ...known, ...experiment, actions: experiment.actions ?? known?.actions };

@@ -19,6 +19,7 @@ import {
   type CreateExperimentTemplateCommandInput,
   FisClient,
   GetExperimentCommand,
+  ListExperimentsCommand,
   StartExperimentCommand,
   StopExperimentCommand,
 } from '@aws-sdk/client-fis';
@@ -172,6 +173,26 @@ describe('the lab AWS front', () => {
       what: 'RunInstances to launch again',
     });
     expect((await viaFront.send(new GetExperimentCommand({ id }))).experiment?.state?.status).toBe('stopped');
+  });
+
+  it("lists a just-started experiment as running, before the front's own poll has seen it", async () => {
+    const slow = new AwsFront({ motoUrl: moto.url, pollEveryMs: 600_000 });
+    const slowUrl = await slow.listen();
+    onTestFinished(() => slow.close());
+    const id = await startFis({
+      targets: roleTarget,
+      actions: {
+        throttle: {
+          actionId: 'aws:fis:inject-api-throttle-error',
+          parameters: { service: 'ec2', operations: 'DescribeVpcs', percentage: '1', duration: 'PT10M' },
+          targets: { Roles: 'autoscaling-role' },
+        },
+      },
+    });
+    const listed = await new FisClient({ region: REGION, endpoint: slowUrl }).send(
+      new ListExperimentsCommand({}),
+    );
+    expect(listed.experiments?.find((e) => e.id === id)?.state?.status).toBe('running');
   });
 
   it('throttles and fails the named operations at the action percentage, and only those', async () => {
