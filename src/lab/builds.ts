@@ -35,8 +35,17 @@ export interface Build {
   autoscaler: {
     /** How long one EC2 API call may take. */
     callTimeoutMs: number;
-    /** Exponential backoff with jitter between failed calls, instead of retrying at once. */
+    /**
+     * Exponential backoff with jitter between failed calls, instead of retrying at once; a
+     * RequestLimitExceeded backs off from a longer base (EC2's own advice for throttling).
+     */
     backoff: boolean;
+    /**
+     * While launches fail for lack of capacity (InsufficientInstanceCapacity), keep the size and
+     * terminate nothing. Without it the autoscaler shrinks to what it has, and then terminates the
+     * capacity that comes back: the scale-in October 20 punished.
+     */
+    holdSizeWithoutCapacity: boolean;
   };
 }
 
@@ -61,7 +70,7 @@ export const BUILDS: Record<BuildName, Build> = {
       failOpen: false,
       retryOnConnectionError: false,
     },
-    autoscaler: { callTimeoutMs: 1_000, backoff: false },
+    autoscaler: { callTimeoutMs: 1_000, backoff: false, holdSizeWithoutCapacity: false },
   },
   hardened: {
     name: 'hardened',
@@ -82,7 +91,7 @@ export const BUILDS: Record<BuildName, Build> = {
       failOpen: true,
       retryOnConnectionError: true,
     },
-    autoscaler: { callTimeoutMs: 5_000, backoff: true },
+    autoscaler: { callTimeoutMs: 5_000, backoff: true, holdSizeWithoutCapacity: true },
   },
 };
 

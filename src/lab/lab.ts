@@ -19,6 +19,8 @@ export interface LabInfo {
     temporal: string;
     toxiproxy: string;
     moto: string;
+    /** The lab's AWS endpoint: moto behind the front that honours FIS experiments. */
+    aws: string;
     dynamodb: string;
     admin: string;
     /** host:port of the lab's DNS server (UDP and TCP). */
@@ -167,11 +169,14 @@ export function labEnv(info: LabInfo): Record<string, string> {
   return {
     TEMPORAL_ADDRESS: info.endpoints.temporal,
     TOXIPROXY_URL: info.endpoints.toxiproxy,
-    AWS_ENDPOINT_URL: info.endpoints.moto,
+    // Through the AWS front, so FIS experiments report FIS's own lifecycle (aws-front.ts).
+    AWS_ENDPOINT_URL: info.endpoints.aws,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'lab',
     AWS_SECRET_ACCESS_KEY: 'lab',
     GAMEDAY_LAB_ORDERS: info.endpoints.orders,
+    // What experiments/aws call the service they test, in the lab as in an account.
+    ORDERS_URL: info.endpoints.orders,
   };
 }
 

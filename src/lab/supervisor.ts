@@ -3,6 +3,7 @@
  *
  *   Temporal dev server, Toxiproxy, moto (the EC2 API, and Route 53 with DynamoDB's name),
  *   dynalite (DynamoDB), a DNS server answering from moto's zone (dns-server.ts);
+ *   the AWS front before moto, which makes running FIS experiments take effect (aws-front.ts);
  *   the orders fleet (a process per running instance), its autoscaler, its load balancer;
  *   Toxiproxy proxies for what October 20 broke: `dynamodb`, `ec2-api`, `network-manager`,
  *   `health-checks`, and each instance's own ingress.
@@ -18,13 +19,15 @@ import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDevServer } from '../temporal/dev-server';
 import { Autoscaler } from './autoscaler';
+import { AwsFront, LAB_FIS_TRANSITION } from './aws-front';
+import { autoscalingCredentials, createLabRoles, tagOrdersSubnet } from './aws-identities';
 import { BUILDS, isBuildName } from './builds';
 import { createLabZone, LAB_DNS, startLabDns } from './dns-server';
 import { startDynalite } from './dynamodb-server';
 import { Fleet } from './fleet';
 import type { LabInfo } from './lab';
 import { LoadBalancer } from './load-balancer';
-import { startMoto } from './moto-server';
+import { setMotoTransition, startMoto } from './moto-server';
 import { freePort } from './ports';
 import { startToxiproxy } from './toxiproxy-server';
 
@@ -82,6 +85,11 @@ try {
   ]);
 
   await seedOrders(dynamo.url);
+  // FIS in the lab: experiments run as the AWS front says (aws-front.ts), against the roles and
+  // the subnet experiments/aws name.
+  await setMotoTransition(moto.url, 'fis::experiment', LAB_FIS_TRANSITION);
+  await createLabRoles(moto.url);
+  const ordersSubnet = await tagOrdersSubnet(moto.url);
 
   // DynamoDB's name in a private hosted zone on moto, answered by the lab's DNS server: the
   // instances resolve it there (orders-instance.ts), so emptying the record voids the name.
@@ -97,9 +105,17 @@ try {
   const loadBalancer = new LoadBalancer({ behaviour: build.loadBalancer, healthCheckTimeoutMs: 500 });
   const { port: lbPort, relayPort } = await loadBalancer.listen();
   stopping.push(() => loadBalancer.close());
+  const dynamodbProxy = await proxy(toxiproxy.url, 'dynamodb', dynamo.url);
+  const awsFront = new AwsFront({
+    motoUrl: moto.url,
+    dynamodb: { toxiproxyUrl: toxiproxy.url, proxy: 'dynamodb', subnetId: ordersSubnet },
+    log,
+  });
+  const awsUrl = await awsFront.listen();
+  stopping.push(() => awsFront.close());
   const proxies = {
-    dynamodb: await proxy(toxiproxy.url, 'dynamodb', dynamo.url),
-    'ec2-api': await proxy(toxiproxy.url, 'ec2-api', moto.url),
+    dynamodb: dynamodbProxy,
+    'ec2-api': await proxy(toxiproxy.url, 'ec2-api', awsUrl),
     'network-manager': await proxy(toxiproxy.url, 'network-manager', networkManager.url),
     'health-checks': await proxy(toxiproxy.url, 'health-checks', `http://127.0.0.1:${relayPort}`),
   };
@@ -123,6 +139,8 @@ try {
     desired: size,
     ec2Endpoint: `http://${proxies['ec2-api']}`,
     behaviour: build.autoscaler,
+    credentials: autoscalingCredentials(moto.url),
+    subnetId: ordersSubnet,
     // Scale in what serves least: no process or no network yet, then the most recently started.
     scaleInOrder: (ids) => {
       const members = new Map(fleet.snapshot().map((m) => [m.id, m]));
@@ -135,7 +153,7 @@ try {
     log,
   });
   autoscaler.start();
-  stopping.push(async () => autoscaler.stop());
+  stopping.push(() => autoscaler.stop());
 
   const admin = await serve((request, response) => {
     if (request.url === '/lab/status') {
@@ -170,6 +188,7 @@ try {
       temporal: temporal.address,
       toxiproxy: toxiproxy.url,
       moto: moto.url,
+      aws: awsUrl,
       dynamodb: dynamo.url,
       admin: admin.url,
       dns: dns.address,

@@ -34,7 +34,12 @@ import { dynamodbZone, zoneRecords } from '../route53-helpers';
 const AWS_DIR = join(PROJECT_ROOT, 'experiments/aws');
 
 function awsEnv(queue: string): Record<string, string> {
-  return { ...cliEnv(queue), AWS_ENDPOINT_URL: motoUrl(), AWS_REGION: REGION };
+  return {
+    ...cliEnv(queue),
+    AWS_ENDPOINT_URL: motoUrl(),
+    AWS_REGION: REGION,
+    ORDERS_URL: 'https://orders.example.com',
+  };
 }
 
 async function healthServer(): Promise<string> {
