@@ -10,6 +10,7 @@ import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
 import { loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
+import { checkProbes, throwRefusals } from '../experiment/probe-checks';
 import { bodyOf, describeHandle, type FaultHandle, kindOf, probeBodyOf, providerOf } from '../providers';
 import { isProviderFailure } from '../providers/fault-provider';
 import type { ToxiproxySettingsPlan } from '../providers/faults/toxiproxy';
@@ -32,6 +33,10 @@ export function registerPlan(program: Command): void {
         allowProduction: options.allowProduction,
         validateRunId: false,
       });
+      const checked = await checkProbes(loaded, plan);
+      throwRefusals(checked);
+      if (checked.unreachable.length > 0)
+        throw new CliError(checked.unreachable.join('; '), EXIT.unavailable);
       const targets = needsResolving(plan) ? await resolveForPlan(plan) : null;
       if (options.json) {
         console.log(JSON.stringify({ ...redactHeaders(plan), targets }, null, 2));

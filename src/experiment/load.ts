@@ -133,6 +133,18 @@ export function parseExperiment(
   return result.data;
 }
 
+/** An issue at `path` of a loaded file, found after loading: a server refused what the file says. */
+export function issueAt(
+  loaded: LoadedExperiment,
+  path: (string | number)[],
+  message: string,
+): ExperimentIssue {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(loaded.source, { lineCounter, prettyErrors: false });
+  const { line, col } = lineCounter.linePos(locate(doc.contents, path));
+  return { file: loaded.file, line, col, path: pathText(path), message };
+}
+
 type Issue = z.core.$ZodIssue & { path: (string | number)[] };
 
 /**

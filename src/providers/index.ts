@@ -13,6 +13,7 @@ import type { ProbeKind } from './probe-kind';
 import { dynamodb } from './probes/dynamodb';
 import { ec2Fleet } from './probes/ec2-fleet';
 import { http } from './probes/http';
+import { prometheus } from './probes/prometheus';
 
 export const faultProviders = {
   toxiproxy,
@@ -24,6 +25,7 @@ export const probeKinds = {
   http,
   dynamodb,
   ec2Fleet,
+  prometheus,
 } satisfies Record<string, ProbeKind>;
 
 export type FaultProviderName = keyof typeof faultProviders;
