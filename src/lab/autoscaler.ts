@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Build } from './builds';
 import { ORDERS_TAG } from './fleet';
+import { countAwsErrors } from './metrics';
 
 export interface AutoscalerOptions {
   desired: number;
@@ -45,6 +46,7 @@ export class Autoscaler {
       credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
       maxAttempts: 1, // retrying is the build's behaviour, below
     });
+    countAwsErrors('autoscaler', this.ec2);
   }
 
   start(): void {

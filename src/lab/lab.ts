@@ -21,6 +21,8 @@ export interface LabInfo {
     moto: string;
     dynamodb: string;
     admin: string;
+    /** The lab's Prometheus, scraping the fleet and the load balancer every second. */
+    prometheus?: string;
   };
   /** host:port each lab proxy listens on. */
   proxies: Record<'dynamodb' | 'ec2-api' | 'network-manager' | 'health-checks', string>;
@@ -168,6 +170,7 @@ export function labEnv(info: LabInfo): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'lab',
     AWS_SECRET_ACCESS_KEY: 'lab',
     GAMEDAY_LAB_ORDERS: info.endpoints.orders,
+    ...(info.endpoints.prometheus ? { PROMETHEUS_URL: info.endpoints.prometheus } : {}),
   };
 }
 

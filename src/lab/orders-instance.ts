@@ -18,6 +18,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BUILDS, isBuildName } from './builds';
+import { countAwsErrors, metered } from './metrics';
 
 const instanceId = process.env.INSTANCE_ID ?? 'unknown';
 const table = process.env.ORDERS_TABLE ?? 'orders';
@@ -31,6 +32,7 @@ const dynamo = new DynamoDBClient({
   credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
   maxAttempts: 1, // retries are the build's to decide
 });
+countAwsErrors('orders', dynamo);
 
 type Order = { id: string; item: string; quantity: number };
 const cache = new Map<string, Order>();
@@ -167,6 +169,7 @@ async function warmCache(): Promise<void> {
 if (build.staleReads) void warmCache();
 
 const server = createServer((request, response) => {
+  if (metered('orders', request, response)) return;
   const path = new URL(request.url ?? '/', 'http://instance').pathname;
   const handled =
     request.method === 'POST' && path === '/orders'
