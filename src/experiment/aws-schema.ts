@@ -21,6 +21,7 @@ export const AwsSettings = z
         fis: HttpUrl.optional(),
         sts: HttpUrl.optional(),
         dynamodb: HttpUrl.optional(),
+        cloudwatch: HttpUrl.optional(),
       })
       .optional()
       .describe('Per-service endpoints; AWS_ENDPOINT_URL_<SERVICE> overrides'),

@@ -16,7 +16,7 @@ export interface AwsLocationPlan {
   endpoint?: string;
 }
 
-export type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb';
+export type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb' | 'cloudwatch';
 
 export interface AwsLocator {
   location(service: AwsService): AwsLocationPlan;

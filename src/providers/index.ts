@@ -10,6 +10,7 @@ import { awsEc2 } from './faults/aws-ec2';
 import { awsFis } from './faults/aws-fis';
 import { toxiproxy } from './faults/toxiproxy';
 import type { ProbeKind } from './probe-kind';
+import { cloudwatch } from './probes/cloudwatch';
 import { dynamodb } from './probes/dynamodb';
 import { ec2Fleet } from './probes/ec2-fleet';
 import { http } from './probes/http';
@@ -26,6 +27,7 @@ export const probeKinds = {
   dynamodb,
   ec2Fleet,
   prometheus,
+  cloudwatch,
 } satisfies Record<string, ProbeKind>;
 
 export type FaultProviderName = keyof typeof faultProviders;
