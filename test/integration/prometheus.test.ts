@@ -16,6 +16,7 @@ import {
   startWorker,
   testClient,
   uniqueName,
+  waitFor,
 } from '../helpers';
 import { prometheusUrl, queryValue, startMeteredService } from '../prometheus-helpers';
 
@@ -129,7 +130,7 @@ describe('a prometheus probe', () => {
     expect(await samplePrometheus(skipping)).toMatchObject({ ok: true, skip: true });
   });
 
-  it("fails a sample with Prometheus's own message when the query does not parse or times out", async () => {
+  it("fails a sample with Prometheus's own message when the query does not parse", async () => {
     const broken = await samplePrometheus(
       planOf({ url: prometheusUrl(), query: 'sum(up', value: { max: 1 } }),
     );
@@ -142,13 +143,17 @@ describe('a prometheus probe', () => {
   it('judges every point of a lookback range, each at its own timestamp', async () => {
     const service = await startMeteredService('range');
     const requests = `sum(gameday_lab_http_requests_total{service="${service.service}"})`;
-    const total = await queryValue(requests);
-    const sample = await samplePrometheus(
-      planOf({ url: prometheusUrl(), query: requests, value: { max: total - 0.5 }, lookback: '30s' }),
-    );
+    const first = await queryValue(requests);
+    // A counter: later scrapes are higher, so an instant query now holds `min` and the range does not.
+    await waitFor(async () => (await queryValue(requests)) > first + 10, { what: 'more requests scraped' });
+    const spec = { url: prometheusUrl(), query: requests, value: { min: first + 5 } };
+    const instant = await samplePrometheus(planOf(spec));
+    const range = await samplePrometheus(planOf({ ...spec, lookback: '30s' }));
     await service.stop();
-    // The newest points are above max; the failure names one of them with Prometheus's timestamp.
-    expect(sample.ok).toBe(false);
-    expect(sample.error).toMatch(/above max .* for \{\} at \d{4}-\d\d-\d\dT/);
+    expect(instant.ok).toBe(true);
+    expect(range.ok).toBe(false);
+    expect(range.error).toMatch(
+      new RegExp(`^\\d+ below min ${first + 5} for \\{\\} at \\d{4}-\\d\\d-\\d\\dT`),
+    );
   });
 });
