@@ -26,7 +26,7 @@ export interface LabInfo {
   };
   /** host:port each lab proxy listens on. */
   proxies: Record<'dynamodb' | 'ec2-api' | 'network-manager' | 'health-checks', string>;
-  pids: { temporal: number; toxiproxy: number; moto: number };
+  pids: { temporal: number; toxiproxy: number; moto: number; prometheus?: number };
 }
 
 export const DEFAULT_LAB_HOME = '.gameday/lab';
@@ -115,7 +115,7 @@ async function supervisorPid(home: string): Promise<number | null> {
 }
 
 const LAB_PROGRAMS =
-  /src\/lab\/(supervisor|orders-instance)\.ts|toxiproxy-server|moto_server|temporal server start-dev/;
+  /src\/lab\/(supervisor|orders-instance)\.ts|toxiproxy-server|moto_server|temporal server start-dev|prometheus --config\.file/;
 
 /**
  * The processes of the lab whose supervisor was `pid`: its process group, and only programs a lab

@@ -185,6 +185,7 @@ try {
       temporal: temporal.process.pid ?? -1,
       toxiproxy: toxiproxy.pid,
       moto: moto.pid,
+      prometheus: prometheus.pid,
     },
   };
   await writeFile(join(home, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
