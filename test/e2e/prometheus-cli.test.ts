@@ -119,6 +119,19 @@ describe('a token for Prometheus', () => {
           every: '200ms',
           abortWhen: { consecutiveFailures: 3 },
         },
+        {
+          name: 'quoted-basic',
+          probe: {
+            prometheus: {
+              url: `${gatewayUrl}/quoting`,
+              query: 'up',
+              value: { max: 1 },
+              auth: { basic: { username: 'gameday', password: '${GAMEDAY_SECRET_PROM_TOKEN}' } },
+            },
+          },
+          every: '200ms',
+          abortWhen: { consecutiveFailures: 30 },
+        },
       ],
     });
     const file = await writeExperiment(experiment);
@@ -140,8 +153,11 @@ describe('a token for Prometheus', () => {
     );
     const journal = JSON.parse(files[0] as string) as Journal;
     expect(journal.steadyStateBefore?.ok).toBe(true);
-    const quoted = journal.phases[0]?.watch?.guardrails[0]?.topErrors[0]?.message;
-    expect(quoted).toBe('prometheus unauthorized: rejected Bearer <secret>');
+    const quoted = journal.phases[0]?.watch?.guardrails.map((g) => g.topErrors[0]?.message);
+    expect(quoted).toEqual([
+      'prometheus unauthorized: rejected Bearer <secret>',
+      'prometheus unauthorized: rejected Basic <secret>',
+    ]);
     const client = await testClient();
     const history = await client.workflow.getHandle(runId).fetchHistory();
     await client.connection.close();
@@ -150,5 +166,6 @@ describe('a token for Prometheus', () => {
     );
     expect(everything).not.toContain(secret);
     expect(everything).not.toContain(Buffer.from(secret).toString('base64'));
+    expect(everything).not.toContain(Buffer.from(`gameday:${secret}`).toString('base64'));
   });
 });

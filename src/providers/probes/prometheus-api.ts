@@ -39,11 +39,18 @@ export async function prometheusGet<T>(
   signal?: AbortSignal,
 ): Promise<ApiAnswer<T>> {
   const secrets = [server.auth?.bearer ?? '', server.auth?.basic?.password ?? ''];
-  const blank = (message: string) => withoutSecretValues(message, secrets);
+  let header: string | undefined;
+  // A server may quote the Authorization it refused; basic auth's is the secret in base64.
+  const blank = (message: string) => {
+    const blanked = withoutSecretValues(message, secrets);
+    const credential = header?.split(' ')[1];
+    return credential ? blanked.replaceAll(credential, '<secret>') : blanked;
+  };
   try {
+    header = authorization(server.auth);
     const url = new URL(path.replace(/^\//, ''), server.url.endsWith('/') ? server.url : `${server.url}/`);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-    const { status, body } = await get(url, server, signal);
+    const { status, body } = await get(url, server, header, signal);
     let parsed: { status?: string; data?: T; errorType?: string; error?: string } | undefined;
     try {
       parsed = JSON.parse(body);
@@ -79,9 +86,9 @@ function authorization(auth: PrometheusAuthPlan | undefined): string | undefined
 async function get(
   url: URL,
   server: PrometheusServerPlan,
+  header: string | undefined,
   signal?: AbortSignal,
 ): Promise<{ status: number; body: string }> {
-  const header = authorization(server.auth);
   const https = url.protocol === 'https:';
   const ca = https && server.tls?.caFile ? await readFile(server.tls.caFile) : undefined;
   return new Promise((resolve, reject) => {
