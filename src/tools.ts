@@ -16,7 +16,7 @@ function projectRoot(from: string): string {
   }
 }
 
-export function toolBinary(name: 'temporal' | 'toxiproxy-server' | 'moto_server'): string {
+export function toolBinary(name: 'temporal' | 'toxiproxy-server' | 'moto_server' | 'prometheus'): string {
   const path = join(PROJECT_ROOT, '.tools/bin', name);
   if (!existsSync(path)) {
     throw new Error(

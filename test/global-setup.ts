@@ -1,6 +1,7 @@
 /**
  * Starts the real servers once for the suite's `servers` project: a Temporal dev server (in
- * memory), a Toxiproxy server, moto (AWS APIs) and dynalite (DynamoDB), on free loopback ports,
+ * memory), a Toxiproxy server, moto (AWS APIs), dynalite (DynamoDB) and Prometheus (scraping
+ * what tests name in its file_sd directory every second), on free loopback ports,
  * and bundles the workflows once. Tests share them and keep apart by their own task queues, proxy
  * names, ports and run ids.
  *
@@ -15,6 +16,7 @@ import type { TestProject } from 'vitest/node';
 import { startDynalite } from '../src/lab/dynamodb-server';
 import { startMoto } from '../src/lab/moto-server';
 import { freePort } from '../src/lab/ports';
+import { startPrometheus } from '../src/lab/prometheus-server';
 import { startToxiproxy } from '../src/lab/toxiproxy-server';
 import { startDevServer } from '../src/temporal/dev-server';
 import { bundleWorkflows } from '../src/temporal/worker';
@@ -27,6 +29,9 @@ declare module 'vitest' {
     toxiproxyUrl: string;
     motoUrl: string;
     dynamoUrl: string;
+    prometheusUrl: string;
+    /** Where a test writes its own file_sd target file for the shared Prometheus (scrapes every 1s). */
+    prometheusTargetsDir: string;
     workflowBundlePath: string;
     scratchDir: string;
   }
@@ -44,6 +49,7 @@ export default async function setup(project: TestProject) {
     freePort().then((port) => startToxiproxy(port, { timeoutMs: PATIENCE_MS })),
     freePort().then((port) => startMoto(port, PATIENCE_MS)),
     freePort().then((port) => startDynalite(port)),
+    freePort().then((port) => startPrometheus({ port, timeoutMs: PATIENCE_MS })),
   ]);
   const servers = starting.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const stopAll = async () => {
@@ -59,16 +65,19 @@ export default async function setup(project: TestProject) {
     await stopAll();
     throw failed.reason;
   }
-  const [temporal, toxiproxy, moto, dynamo] = servers as [
+  const [temporal, toxiproxy, moto, dynamo, prometheus] = servers as [
     Awaited<ReturnType<typeof startDevServer>>,
     Awaited<ReturnType<typeof startToxiproxy>>,
     Awaited<ReturnType<typeof startMoto>>,
     Awaited<ReturnType<typeof startDynalite>>,
+    Awaited<ReturnType<typeof startPrometheus>>,
   ];
   project.provide('temporalAddress', temporal.address);
   project.provide('toxiproxyUrl', toxiproxy.url);
   project.provide('motoUrl', moto.url);
   project.provide('dynamoUrl', dynamo.url);
+  project.provide('prometheusUrl', prometheus.url);
+  project.provide('prometheusTargetsDir', prometheus.targetsDir);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('scratchDir', scratchDir);
 

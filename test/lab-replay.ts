@@ -5,6 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildName } from '../src/lab/builds';
+import { probeKinds } from '../src/providers';
 import type { Journal } from '../src/report/journal';
 import { timelineOf } from '../src/report/timeline';
 import { PROJECT_ROOT } from '../src/tools';
@@ -217,7 +218,8 @@ export async function readReports(journal: Journal, runDir: string, build: Build
  */
 export function expectedHtml(journal: Journal): ReportsRead['html'] {
   const { probes } = timelineOf(journal);
-  const charts = probes.reduce((n, p) => n + (p.kind === 'ec2Fleet' ? 1 : 2), 0);
+  // A probe that measures a value (ec2Fleet, prometheus) has one chart; a request probe two.
+  const charts = probes.reduce((n, p) => n + (probeKinds[p.kind]?.measures === 'value' ? 1 : 2), 0);
   const injected = journal.faults.filter((f) => f.injectedAt !== undefined).length;
   return {
     verdict: journal.verdict.toUpperCase(),

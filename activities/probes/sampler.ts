@@ -57,7 +57,7 @@ export function startSampler(
       inFlight++;
       void takeSample(probe, controller.signal).then((sample) => {
         inFlight--;
-        settle(sample);
+        settle(sample.skip ? undefined : sample);
       });
     } else {
       settle(); // skipped: the target still has MAX_IN_FLIGHT requests open

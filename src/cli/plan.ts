@@ -8,8 +8,9 @@ import type { Command } from 'commander';
 import { webhookHost } from '../../activities/notify';
 import { type ResolvedTargets, resolveTargets } from '../../activities/prepare';
 import { formatDuration } from '../experiment/duration';
-import { issueAt, type LoadedExperiment, loadExperiment } from '../experiment/load';
+import { formatIssue, issueAt, type LoadedExperiment, loadExperiment } from '../experiment/load';
 import { type ProbePlan, planRun, type RunPlan } from '../experiment/plan';
+import { checkProbes, throwRefusals } from '../experiment/probe-checks';
 import { bodyOf, describeHandle, type FaultHandle, kindOf, probeBodyOf, providerOf } from '../providers';
 import { isProviderFailure } from '../providers/fault-provider';
 import type { ToxiproxySettingsPlan } from '../providers/faults/toxiproxy';
@@ -32,6 +33,10 @@ export function registerPlan(program: Command): void {
         allowProduction: options.allowProduction,
         validateRunId: false,
       });
+      const checked = await checkProbes(loaded, plan);
+      throwRefusals(checked);
+      if (checked.unreachable.length > 0)
+        throw new CliError(checked.unreachable.join('; '), EXIT.unavailable);
       const targets = needsResolving(plan) ? await resolveForPlan(plan, loaded) : null;
       if (options.json) {
         console.log(JSON.stringify({ ...redactHeaders(plan), targets }, null, 2));
@@ -65,7 +70,7 @@ function refusedAt(message: string, plan: RunPlan, loaded: LoadedExperiment): st
     const f = phase.faults.findIndex((fault) => fault.name === name);
     const fault = phase.faults[f];
     if (fault)
-      return issueAt(loaded.source, loaded.file, ['phases', p, 'faults', f, fault.provider], message);
+      return formatIssue(issueAt(loaded, ['phases', p, 'faults', f, fault.provider], message));
   }
   return null;
 }

@@ -16,6 +16,7 @@ import pc from 'picocolors';
 import { abortSignal, type RunResult, type RunStatus } from '../../workflows/messages';
 import { loadExperiment } from '../experiment/load';
 import { planRun, type RunPlan } from '../experiment/plan';
+import { checkProbes, throwRefusals } from '../experiment/probe-checks';
 import { parseReportFormats, REPORT_FORMATS, type ReportFormat, writeReports } from '../report/write';
 import {
   connectClient,
@@ -91,6 +92,8 @@ async function runExperiment(file: string, options: RunOptions): Promise<number>
     reports,
     allowProduction: options.allowProduction,
   });
+  // A query its server does not parse is refused now; a server that does not answer is the steady state's to find.
+  throwRefusals(await checkProbes(loaded, plan));
 
   // A bad --out (or GAMEDAY_HOME) is refused before anything runs, not found when the run is over.
   await checkWritableDirectory(plan.outDir);

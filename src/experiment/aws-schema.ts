@@ -22,6 +22,7 @@ export const AwsSettings = z
         sts: HttpUrl.optional(),
         dynamodb: HttpUrl.optional(),
         route53: HttpUrl.optional(),
+        cloudwatch: HttpUrl.optional(),
       })
       .optional()
       .describe('Per-service endpoints; AWS_ENDPOINT_URL_<SERVICE> overrides'),

@@ -133,15 +133,16 @@ export function parseExperiment(
   return result.data;
 }
 
-/**
- * `file:line:col  path  message` for something found wrong in a file that did parse: a target a
- * provider refused at plan time, pointed at the fault that names it.
- */
-export function issueAt(source: string, file: string, path: (string | number)[], message: string): string {
+/** An issue at `path` of a loaded file, found after loading: a server refused what the file says. */
+export function issueAt(
+  loaded: LoadedExperiment,
+  path: (string | number)[],
+  message: string,
+): ExperimentIssue {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(loaded.source, { lineCounter, prettyErrors: false });
   const { line, col } = lineCounter.linePos(locate(doc.contents, path));
-  return formatIssue({ file, line, col, path: pathText(path), message });
+  return { file: loaded.file, line, col, path: pathText(path), message };
 }
 
 type Issue = z.core.$ZodIssue & { path: (string | number)[] };

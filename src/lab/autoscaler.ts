@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Build } from './builds';
 import { ORDERS_TAG } from './fleet';
+import { countAwsErrors } from './metrics';
 
 export interface AutoscalerOptions {
   desired: number;
@@ -64,6 +65,7 @@ export class Autoscaler {
       maxAttempts: 1, // retrying is the build's behaviour, below
     });
     this.metrics = { calls: 0, failures: 0, launched: 0, terminated: 0, errors: {}, size: options.desired };
+    countAwsErrors('autoscaler', this.ec2);
   }
 
   start(): void {

@@ -65,14 +65,17 @@ export class Fleet {
   }
 
   snapshot() {
-    return [...this.members.values()].map(({ id, ingress, proxy, process, networked, startedAt }) => ({
-      id,
-      ingress,
-      proxy,
-      running: process !== null,
-      networked,
-      startedAt,
-    }));
+    return [...this.members.values()].map(
+      ({ id, ingress, proxy, process, networked, startedAt, upstream }) => ({
+        id,
+        ingress,
+        proxy,
+        upstream,
+        running: process !== null,
+        networked,
+        startedAt,
+      }),
+    );
   }
 
   async stop(): Promise<void> {

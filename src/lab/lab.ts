@@ -25,12 +25,14 @@ export interface LabInfo {
     admin: string;
     /** host:port of the lab's DNS server (UDP and TCP). */
     dns: string;
+    /** The lab's Prometheus, scraping the fleet and the load balancer every second. */
+    prometheus?: string;
   };
   /** The private hosted zone on moto that holds DynamoDB's name, which the lab's DNS server answers from. */
   dnsZone: { id: string; name: string; dynamodb: string };
   /** host:port each lab proxy listens on. */
   proxies: Record<'dynamodb' | 'ec2-api' | 'network-manager' | 'health-checks', string>;
-  pids: { temporal: number; toxiproxy: number; moto: number };
+  pids: { temporal: number; toxiproxy: number; moto: number; prometheus?: number };
 }
 
 export const DEFAULT_LAB_HOME = '.gameday/lab';
@@ -119,7 +121,7 @@ async function supervisorPid(home: string): Promise<number | null> {
 }
 
 const LAB_PROGRAMS =
-  /src\/lab\/(supervisor|orders-instance)\.ts|toxiproxy-server|moto_server|temporal server start-dev/;
+  /src\/lab\/(supervisor|orders-instance)\.ts|toxiproxy-server|moto_server|temporal server start-dev|prometheus --config\.file/;
 
 /**
  * The processes of the lab whose supervisor was `pid`: its process group, and only programs a lab
@@ -177,6 +179,7 @@ export function labEnv(info: LabInfo): Record<string, string> {
     GAMEDAY_LAB_ORDERS: info.endpoints.orders,
     // What experiments/aws call the service they test, in the lab as in an account.
     ORDERS_URL: info.endpoints.orders,
+    ...(info.endpoints.prometheus ? { PROMETHEUS_URL: info.endpoints.prometheus } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Build } from './builds';
+import { metered } from './metrics';
 
 interface Target {
   id: string;
@@ -77,6 +78,7 @@ export class LoadBalancer {
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (metered('load-balancer', request, response)) return;
     if (request.url === '/lb/health') {
       response.writeHead(200).end('ok');
       return;

@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BUILDS, isBuildName } from './builds';
 import { CachingLookup } from './dns-lookup';
+import { countAwsErrors, metered } from './metrics';
 
 const instanceId = process.env.INSTANCE_ID ?? 'unknown';
 const table = process.env.ORDERS_TABLE ?? 'orders';
@@ -41,6 +42,7 @@ const dynamo = new DynamoDBClient({
   maxAttempts: 1, // retries are the build's to decide
   ...(dns ? { requestHandler: { httpAgent: new Agent({ keepAlive: false, lookup: dns.lookup }) } } : {}),
 });
+countAwsErrors('orders', dynamo);
 
 type Order = { id: string; item: string; quantity: number };
 const cache = new Map<string, Order>();
@@ -177,6 +179,7 @@ async function warmCache(): Promise<void> {
 if (build.staleReads) void warmCache();
 
 const server = createServer((request, response) => {
+  if (metered('orders', request, response)) return;
   const path = new URL(request.url ?? '/', 'http://instance').pathname;
   const handled =
     request.method === 'POST' && path === '/orders'

@@ -29,6 +29,7 @@ import type { LabInfo } from './lab';
 import { LoadBalancer } from './load-balancer';
 import { setMotoTransition, startMoto } from './moto-server';
 import { freePort } from './ports';
+import { startPrometheus } from './prometheus-server';
 import { startToxiproxy } from './toxiproxy-server';
 
 const { values } = parseArgs({
@@ -155,6 +156,21 @@ try {
   autoscaler.start();
   stopping.push(() => autoscaler.stop());
 
+  // Prometheus scrapes the load balancer and each running instance's own process (not its
+  // ingress, as it would scrape a pod's address), following the fleet through file-based discovery.
+  const prometheus = await onAFreePort((port) => startPrometheus({ port })).then(started);
+  await prometheus.setTargets('load-balancer', [{ targets: [`127.0.0.1:${lbPort}`] }]);
+  const scrapeFleet = () =>
+    prometheus.setTargets(
+      'orders',
+      fleet
+        .snapshot()
+        .filter((m) => m.running && m.upstream !== '127.0.0.1:1')
+        .map((m) => ({ targets: [m.upstream], labels: { ec2_instance: m.id } })),
+    );
+  const followFleet = setInterval(() => void scrapeFleet().catch((error) => log(`lab: ${error}`)), 500);
+  stopping.push(async () => clearInterval(followFleet));
+
   const admin = await serve((request, response) => {
     if (request.url === '/lab/status') {
       const status = {
@@ -192,6 +208,7 @@ try {
       dynamodb: dynamo.url,
       admin: admin.url,
       dns: dns.address,
+      prometheus: prometheus.url,
     },
     dnsZone: { id: zone.hostedZoneId, name: LAB_DNS.zoneName, dynamodb: LAB_DNS.dynamodbName },
     proxies,
@@ -199,6 +216,7 @@ try {
       temporal: temporal.process.pid ?? -1,
       toxiproxy: toxiproxy.pid,
       moto: moto.pid,
+      prometheus: prometheus.pid,
     },
   };
   await writeFile(join(home, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);

@@ -16,7 +16,7 @@ export interface AwsLocationPlan {
   endpoint?: string;
 }
 
-export type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb' | 'route53';
+export type AwsService = 'ec2' | 'fis' | 'sts' | 'dynamodb' | 'route53' | 'cloudwatch';
 
 /** The service's part of AWS_ENDPOINT_URL_<SERVICE>, as the SDKs spell it (Route 53's has a space). */
 const ENDPOINT_ENV: Record<AwsService, string> = {
@@ -25,6 +25,7 @@ const ENDPOINT_ENV: Record<AwsService, string> = {
   sts: 'STS',
   dynamodb: 'DYNAMODB',
   route53: 'ROUTE_53',
+  cloudwatch: 'CLOUDWATCH',
 };
 
 export interface AwsLocator {

@@ -44,6 +44,10 @@ export async function dynamodb(location: AwsLocationPlan) {
   const sdk = await import('@aws-sdk/client-dynamodb');
   return { sdk, client: client(sdk.DynamoDBClient, location) };
 }
+export async function cloudwatch(location: AwsLocationPlan) {
+  const sdk = await import('@aws-sdk/client-cloudwatch');
+  return { sdk, client: client(sdk.CloudWatchClient, location) };
+}
 
 interface AwsError {
   name?: string;

@@ -11,9 +11,11 @@ import { awsFis } from './faults/aws-fis';
 import { route53Fault } from './faults/route53';
 import { toxiproxy } from './faults/toxiproxy';
 import type { ProbeKind } from './probe-kind';
+import { cloudwatch } from './probes/cloudwatch';
 import { dynamodb } from './probes/dynamodb';
 import { ec2Fleet } from './probes/ec2-fleet';
 import { http } from './probes/http';
+import { prometheus } from './probes/prometheus';
 
 export const faultProviders = {
   toxiproxy,
@@ -26,6 +28,8 @@ export const probeKinds = {
   http,
   dynamodb,
   ec2Fleet,
+  prometheus,
+  cloudwatch,
 } satisfies Record<string, ProbeKind>;
 
 export type FaultProviderName = keyof typeof faultProviders;

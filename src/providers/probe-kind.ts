@@ -17,6 +17,8 @@ export interface Sample {
   /** What a counting probe (ec2Fleet) counted. */
   value?: number;
   error?: string;
+  /** Not a sample at all (a prometheus query with no data yet): the sampler drops it, as a gap. */
+  skip?: boolean;
 }
 
 /** What makes ONE sample a success, as the probe's expect says (status for http, min/max for ec2Fleet). */
@@ -47,6 +49,11 @@ export interface ProbeKind<Spec extends z.ZodType = z.ZodType, Plan = unknown> {
   describe(plan: Plan): string;
   /** What `plan --json` must hide (header values). Default: nothing. */
   redact?(plan: Plan): Plan;
+  /**
+   * `gameday plan`'s question to the server (does the query parse?): `refused` is the file's fault
+   * (exit 64, with the probe's location), `unreachable` the server's (exit 69). Default: none.
+   */
+  check?(plan: Plan): Promise<{ refused?: string; unreachable?: string; field?: string }>;
   /** What the reports chart: latency and errors, or a measured value against the plan's `range`. */
   measures: 'latency' | 'value';
 }

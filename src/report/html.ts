@@ -150,8 +150,13 @@ function requestCharts({ probe, buckets }: ProbeTimeline): ChartPart[] {
   ];
 }
 
-/** An ec2Fleet probe counts instances: the fewest and most it counted, against its min and max. */
-function countCharts({ probe, buckets, range }: ProbeTimeline): ChartPart[] {
+/**
+ * A probe that measures a value (ec2Fleet's instance count, a PromQL or CloudWatch value): the
+ * lowest and highest it measured, against its min and max.
+ */
+function countCharts({ probe, kind, buckets, range }: ProbeTimeline): ChartPart[] {
+  const counts = kind === 'ec2Fleet';
+  const measured = counts ? 'instances counted' : 'value';
   const references = [
     ...(range.min === undefined ? [] : [{ y: range.min, label: `min ${range.min}` }]),
     ...(range.max === undefined ? [] : [{ y: range.max, label: `max ${range.max}` }]),
@@ -173,15 +178,32 @@ function countCharts({ probe, buckets, range }: ProbeTimeline): ChartPart[] {
       },
     ];
   }
-  const highest = Math.max(1, ...buckets.map((b) => b.valueMax ?? 0), ...references.map((r) => r.y));
+  const highest = Math.max(
+    counts ? 1 : 0,
+    ...buckets.map((b) => b.valueMax ?? 0),
+    ...references.map((r) => r.y),
+  );
   return [
     {
-      title: `${probe}: instances counted${references.length ? `, against ${references.map((r) => r.label).join(' and ')}` : ''}`,
-      y: { max: niceCeiling(highest + 1), tick: (count) => String(Math.round(count * 10) / 10) },
+      title: `${probe}: ${measured}${references.length ? `, against ${references.map((r) => r.label).join(' and ')}` : ''}`,
+      y: counts
+        ? { max: niceCeiling(highest + 1), tick: (count) => String(Math.round(count * 10) / 10) }
+        : {
+            max: highest > 0 ? niceCeiling(highest * 1.1) : 1,
+            tick: (value) => String(Number(value.toPrecision(3))),
+          },
       references,
       series: [
-        { name: 'fewest counted', className: 's3', points: pointsOf(buckets, (b) => b.valueMin) },
-        { name: 'most counted', className: 's4', points: pointsOf(buckets, (b) => b.valueMax) },
+        {
+          name: counts ? 'fewest counted' : 'lowest',
+          className: 's3',
+          points: pointsOf(buckets, (b) => b.valueMin),
+        },
+        {
+          name: counts ? 'most counted' : 'highest',
+          className: 's4',
+          points: pointsOf(buckets, (b) => b.valueMax),
+        },
       ],
     },
   ];

@@ -67,6 +67,29 @@ describe('an ec2Fleet probe', () => {
   });
 });
 
+describe('a prometheus probe', () => {
+  it('is charted as the values its query returned against its max, not as instances or latency', () => {
+    const journal = structuredClone(fragile);
+    const fleet = journal.phases[4]?.watch?.expectations.find((e) => e.probe === 'fleet');
+    if (!fleet) throw new Error('fixture has no fleet expectation in throttled-100');
+    Object.assign(fleet.summary, { kind: 'prometheus', range: { max: 0.01 } });
+    fleet.summary.buckets = fleet.summary.buckets.map((bucket, i) => ({
+      ...bucket,
+      valueMin: i < 4 ? 0.2 : 0,
+      valueMax: i < 4 ? 0.4 : 0.005,
+    }));
+    const page = renderHtml(journal);
+    const figure = page.split('data-probe="fleet"')[1]?.split('</figure>')[0] ?? '';
+    expect(figure).toContain('aria-label="fleet: value, against max 0.01"');
+    expect(figure).not.toContain('instances counted');
+    expect(figure).not.toContain('aria-label="fleet: latency');
+    expect(figure).toMatch(/<g class="reference"><title>max 0.01<\/title>/);
+    expect(figure).toContain('data-series="highest"');
+    // A ratio's axis is its own scale (0.5 for values up to 0.4), not a count's whole numbers.
+    expect(figure).toContain('>0.5<');
+  });
+});
+
 describe('a recorded gap', () => {
   it('is shaded on every chart of its probe, breaks its lines, and is listed in the reports', () => {
     const journal = structuredClone(fragile);
