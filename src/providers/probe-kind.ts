@@ -17,6 +17,8 @@ export interface Sample {
   /** What a counting probe (ec2Fleet) counted. */
   value?: number;
   error?: string;
+  /** A write probe (http `ackId`): the id the service acknowledged the write with. */
+  ackId?: string;
 }
 
 /** What makes ONE sample a success, as the probe's expect says (status for http, min/max for ec2Fleet). */
