@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns, differences, renderCompareMarkdown } from '../../src/report/compare';
 import { measureContinuity } from '../../src/report/continuity';
 import { Journal } from '../../src/report/journal';
-import { clocks, renderReview, reviewTimeline } from '../../src/report/review';
+import { clocks, renderReview } from '../../src/report/review';
 import { PROJECT_ROOT } from '../../src/tools';
 
 const recorded = (name: string): Journal =>
