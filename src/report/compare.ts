@@ -40,8 +40,14 @@ function labels(journals: readonly Journal[]): string[] {
 
 export function compareRuns(journals: readonly Journal[]): Comparison {
   const rows: CompareRow[] = [];
-  const add = (section: string, label: string, values: string[], failed?: boolean[]) =>
-    rows.push({ section, label, values, differs: new Set(values).size > 1, ...(failed ? { failed } : {}) });
+  const add = (section: string, label: string, values: string[], failed?: boolean[], differs?: boolean) =>
+    rows.push({
+      section,
+      label,
+      values,
+      differs: differs ?? new Set(values).size > 1,
+      ...(failed ? { failed } : {}),
+    });
 
   add(
     'run',
@@ -54,6 +60,11 @@ export function compareRuns(journals: readonly Journal[]): Comparison {
     'recovery after rollback',
     journals.map((j) =>
       j.recovery.recoveredAfterMs === null ? 'not recovered' : formatDuration(j.recovery.recoveredAfterMs),
+    ),
+    undefined,
+    apart(
+      journals.map((j) => j.recovery.recoveredAfterMs),
+      RECOVERY_NOISE_MS,
     ),
   );
 
@@ -72,6 +83,12 @@ export function compareRuns(journals: readonly Journal[]): Comparison {
         phase,
         `${probe} p99`,
         checks.map((c) => (c?.summary.latencyMs ? `${c.summary.latencyMs.p99}ms` : '-')),
+        undefined,
+        apart(
+          checks.map((c) => c?.summary.latencyMs?.p99 ?? null),
+          P99_NOISE_MS,
+          1.25,
+        ),
       );
       add(
         phase,
@@ -178,6 +195,20 @@ export function renderCompareMarkdown(comparison: Comparison): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/**
+ * Latencies and recovery times are never equal to the millisecond twice: they differ when they are
+ * further apart than noise (absolutely, and by `ratio` when given), or one is missing.
+ */
+const P99_NOISE_MS = 50;
+const RECOVERY_NOISE_MS = 1_000;
+function apart(values: readonly (number | null)[], noiseMs: number, ratio = 1): boolean {
+  if (values.some((v) => v === null)) return values.some((v) => v !== null);
+  const numbers = values as number[];
+  const low = Math.min(...numbers);
+  const high = Math.max(...numbers);
+  return high - low > noiseMs && high > low * ratio;
 }
 
 function unique(values: readonly string[]): string[] {
