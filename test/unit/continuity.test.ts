@@ -11,6 +11,7 @@ import type { RunPlan } from '../../src/experiment/plan';
 import { http } from '../../src/providers/probes/http';
 import { continuityMisses, measureContinuity, rolledBackAt } from '../../src/report/continuity';
 import type { ReadBackResult } from '../../src/report/continuity-record';
+import { renderHtml } from '../../src/report/html';
 import { Journal } from '../../src/report/journal';
 import { renderJunit } from '../../src/report/junit';
 import { renderMarkdown } from '../../src/report/markdown';
@@ -161,8 +162,13 @@ describe('the verdict and the reports', () => {
     expect(junit).toContain('<testcase name="orders RTO" classname="gameday.oct20-replay.continuity"');
     expect(junit).toContain('type="ContinuityPlanMissed"');
     expect(await junitErrors(junit)).toEqual(NO_JUNIT_ERRORS);
+    const page = renderHtml(journal);
+    expect(page).toContain(
+      '<tr data-service="orders" data-measure="RTO"><td>orders</td><td>RTO</td><td>5s</td><td>28s below SLO, recovered in 0ms</td><td class="failed">MISSED</td>',
+    );
     // A journal without a plan shows none.
     expect(renderMarkdown(recorded('replay-fragile.json'))).not.toContain('Continuity plan');
+    expect(renderHtml(recorded('replay-fragile.json'))).not.toContain('Continuity plan');
   });
 });
 
