@@ -61,6 +61,21 @@ describe('RTO, from the SLO probes samples', () => {
     expect(service?.held).toBe(true);
   });
 
+  it('a window is below SLO only beyond the tolerance of the check it was sampled for', () => {
+    const journal = recorded('replay-hardened.json');
+    const write = journal.phases[1]?.watch?.expectations.find((e) => e.probe === 'orders-write');
+    const bucket = write?.summary.buckets[3];
+    const errorRate = write?.checks.find((c) => c.measure === 'errorRate');
+    if (!bucket || !errorRate) throw new Error('fixture without a lease-collapse write window');
+    bucket.errors = Math.ceil(bucket.samples / 4);
+    const longest = () => measureContinuity(journal, orders(5_000), []).services[0]?.rto.longestBelowSlo;
+    errorRate.limit = 0.5;
+    expect(longest()).toBeNull();
+    errorRate.limit = 0.1;
+    // The fixture's windows are 1s wide (its buckets are 1s apart).
+    expect(longest()).toEqual({ from: bucket.at, to: bucket.at + 1_000, ms: 1_000 });
+  });
+
   it('recovery is the time from the end of rollback to the first healthy window after it', () => {
     const journal = recorded('replay-hardened.json');
     const after = journal.steadyStateAfter;
