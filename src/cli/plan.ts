@@ -119,6 +119,10 @@ export async function describePlan(plan: RunPlan, targets: ResolvedTargets | nul
     lines.push("     then revert this phase's faults");
   }
   lines.push(`recovery: steady state again within ${formatDuration(plan.recovery.withinMs)} of rollback`);
+  for (const service of plan.continuity?.services ?? [])
+    lines.push(
+      `continuity ${service.name}: RTO ${formatDuration(service.rtoMs)} (SLO ${service.slo.join(', ')}), RPO ${service.rpoMs ? formatDuration(service.rpoMs) : 'no write lost'}${service.writeProbe && service.readBack ? `; ${service.writeProbe}'s acknowledged writes read back with ${service.readBack.method} ${service.readBack.url}` : ''}`,
+    );
   for (const step of plan.rollback)
     lines.push(`rollback step ${step.name}: ${step.http.method} ${step.http.url}`);
   lines.push(

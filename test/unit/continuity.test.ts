@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MAX_ACKNOWLEDGED, newSeries, record, summarizeSeries } from '../../activities/probes/series';
+import { describePlan } from '../../src/cli/plan';
 import type { ContinuityPlan } from '../../src/experiment/continuity';
 import { ExperimentError, parseExperiment } from '../../src/experiment/load';
-import type { RunPlan } from '../../src/experiment/plan';
+import { planRun, type RunPlan } from '../../src/experiment/plan';
 import { http } from '../../src/providers/probes/http';
 import { continuityMisses, measureContinuity, rolledBackAt } from '../../src/report/continuity';
 import type { ReadBackResult } from '../../src/report/continuity-record';
@@ -218,8 +219,25 @@ ${continuity}`;
       readBack: { http: { url: "http://127.0.0.1:1/orders/{id}" } }
 `;
 
-  it('accepts a service with its write probe and read-back', () => {
+  it('accepts a service with its write probe and read-back, and `gameday plan` says what will be measured', async () => {
     expect(issues(file(service))).toEqual([]);
+    const plan = planRun(parseExperiment(file(service), 'c.yaml', {}), {
+      runId: 'r',
+      file: 'c.yaml',
+      sha256: '',
+      outDir: '/tmp/r',
+    });
+    expect(plan.continuity?.services[0]).toEqual({
+      name: 'orders',
+      rtoMs: 5_000,
+      rpoMs: 0,
+      slo: ['orders-write'],
+      writeProbe: 'orders-write',
+      readBack: { url: 'http://127.0.0.1:1/orders/{id}', method: 'GET', timeoutMs: 2_000, okStatus: [200] },
+    });
+    expect(await describePlan(plan, null)).toContain(
+      "continuity orders: RTO 5s (SLO orders-write), RPO no write lost; orders-write's acknowledged writes read back with GET http://127.0.0.1:1/orders/{id}",
+    );
   });
 
   it('refuses names that are no probe, a write probe without ackId, a read-back without {id}, at their place', () => {
