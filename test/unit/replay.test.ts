@@ -16,6 +16,7 @@ const histories = [
   'aborted-by-guardrail.json',
   'aws-ec2-and-fis.json',
   'gate-note-notify.json',
+  'continuity.json',
 ];
 
 describe('recorded histories', () => {
