@@ -4,6 +4,7 @@ import { writeJournal } from './journal';
 import { sendNotification } from './notify';
 import { planScheduledRun } from './plan-scheduled';
 import { prepareRun } from './prepare';
+import { readBackWrites } from './read-back-writes';
 import { revertFault } from './revert-fault';
 import { runRollbackStep } from './rollback-step';
 import { checkSteadyState } from './steady-state';
@@ -19,6 +20,7 @@ export const activities = {
   writeJournal,
   planScheduledRun,
   sendNotification,
+  readBackWrites,
 };
 
 export type Activities = typeof activities;

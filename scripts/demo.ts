@@ -2,14 +2,18 @@
  * `npm run demo`: the October 20 lab, replayed twice. The lab comes up with the fragile build,
  * `gameday run --local experiments/oct20/replay.yaml` runs against it, the lab goes down; then the
  * same with the hardened build. Prints both verdicts, the orders API's figures per phase and the
- * report paths, and leaves nothing running.
+ * report paths, writes the two runs compared side by side (`gameday report --compare`), prints
+ * where that is last, and leaves nothing running.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import type { BuildName } from '../src/lab/builds';
 import { labDown, labEnv, labUp } from '../src/lab/lab';
+import { compareRuns, renderCompareMarkdown } from '../src/report/compare';
+import { renderCompareHtml } from '../src/report/compare-html';
+import { scorecard } from '../src/report/continuity';
 import type { Journal } from '../src/report/journal';
 import { PROJECT_ROOT } from '../src/tools';
 
@@ -54,8 +58,24 @@ for (const { build, journal, report } of outcomes) {
   }
   const recovered = journal.recovery.recoveredAfterMs;
   console.log(`  recovered ${recovered === null ? 'NOT in time' : `${recovered}ms after rollback`}`);
+  for (const row of scorecard(journal))
+    console.log(
+      `  ${row.service} ${row.measure}: ${row.measured} (target ${row.target}) ${row.held ? pc.green('held') : pc.red('MISSED')}`,
+    );
   console.log(`  report: ${report}`);
+  console.log(`  review: ${join(report, '..', 'review.md')}`);
   console.log(`  junit:  ${join(report, '..', 'junit.xml')}`);
+}
+
+// The builds side by side: what `gameday report --compare` writes from the two journals.
+if (outcomes.length > 1) {
+  const compared = compareRuns(outcomes.map((outcome) => outcome.journal));
+  const dir = join(OUT, `compare-${Date.now().toString(36)}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'compare.md'), renderCompareMarkdown(compared));
+  await writeFile(join(dir, 'compare.html'), renderCompareHtml(compared));
+  console.log(pc.bold(`\nthe builds compared: ${join(dir, 'compare.html')}`));
+  console.log(`  (and ${join(dir, 'compare.md')})`);
 }
 const asExpected = outcomes.every(({ build, journal }) => journal.verdict === EXPECTED[build]);
 process.exitCode = asExpected ? 0 : 1;

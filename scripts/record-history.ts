@@ -2,8 +2,9 @@
  * Records the Temporal histories that test/integration/replay.test.ts replays: a full run that
  * passes (two phases, a rollback step), one a guardrail aborts, and one with AWS faults (EC2 stop
  * and an FIS experiment, against moto) that holds target locks, and one with people in it (a gate
- * approved by an update, an observer note, webhooks), and one whose faults overlap on the phase's
-timeline (a late fault with a duration of its own, an expectation during it). Re-record only when a workflow
+ * approved by an update, an observer note, webhooks), one whose faults overlap on the phase's
+ * timeline (a late fault with a duration of its own, an expectation during it), and one with a
+ * continuity plan (a write probe's acknowledged writes read back after recovery). Re-record only when a workflow
  * change is meant to break replay of old runs, and say why in the commit.
  *
  *   npx tsx scripts/record-history.ts              # records the histories not there yet
@@ -48,8 +49,15 @@ await new EC2Client({ region: 'us-east-1', endpoint: moto.url }).send(
   }),
 );
 const failing = false;
+let orders = 0;
 const service = createServer((request, response) => {
-  if (request.method === 'POST') response.writeHead(204).end();
+  // The continuity history's write probe: each order acknowledged with its id, and readable after.
+  if (request.method === 'POST' && request.url === '/orders')
+    response
+      .writeHead(201, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ id: `o-${++orders}` }));
+  else if (request.method === 'GET' && request.url?.startsWith('/orders/')) response.writeHead(200).end('{}');
+  else if (request.method === 'POST') response.writeHead(204).end();
   else response.writeHead(failing ? 503 : 200).end();
 });
 await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
@@ -166,6 +174,40 @@ recovery: { within: 10s }
   'recorded-aws.yaml',
 );
 
+const withContinuity = parseExperiment(
+  `version: 1
+name: recorded-continuity
+description: Recorded for the replay test.
+target: { environment: local }
+settings:
+  toxiproxy:
+    url: ${toxiproxy.url}
+    proxies: [{ name: svc, listen: "${listen}", upstream: "${upstream}" }]
+steadyState:
+  - name: svc-ok
+    http: { url: "http://${listen}/health" }
+    sample: { every: 20ms, count: 5 }
+  - name: svc-write
+    http: { url: "http://${listen}/orders", method: POST, ackId: id }
+    sample: { every: 20ms, count: 5 }
+phases:
+  - name: slow
+    duration: 1s
+    faults: [{ name: svc-latency, toxiproxy: { proxy: svc, toxic: latency, attributes: { latency: 20 } } }]
+    expect: [{ probe: svc-write, expect: { errorRate: 0 } }]
+recovery: { within: 5s }
+continuity:
+  services:
+    - name: svc
+      rto: 5s
+      rpo: 0s
+      slo: [svc-ok, svc-write]
+      writeProbe: svc-write
+      readBack: { http: { url: "http://${listen}/orders/{id}" } }
+`,
+  'recorded-continuity.yaml',
+);
+
 const connection = await NativeConnection.connect({ address: temporal.address });
 const worker = await createGamedayWorker({ connection, namespace: 'default', taskQueue: 'record' });
 const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
@@ -177,6 +219,7 @@ await worker.runUntil(async () => {
     ['aws-ec2-and-fis.json', withAws],
     ['gate-note-notify.json', withPeople],
     ['fault-timeline.json', timed],
+    ['continuity.json', withContinuity],
   ] as const) {
     // A recorded history is a promise to runs of that era: keep it, unless told to re-record.
     if (existsSync(join(OUT, file)) && !process.argv.includes('--rerecord')) {

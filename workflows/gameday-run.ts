@@ -26,6 +26,7 @@ import type { PhasePlan } from '../src/experiment/plan';
 import { leverText } from '../src/lever/state';
 import type { FaultRecord, WatchResult } from '../src/report/journal';
 import { failureText } from '../src/report/results';
+import { measureRunContinuity } from './continuity';
 import { leverEngaged } from './lever';
 import { acquireLock, acquireLocks, type HeldLock } from './lock';
 import {
@@ -442,6 +443,7 @@ async function finish(run: RunState, notifier: Notifier): Promise<RunResult> {
       run.log('steady-state.error', messageOf(error));
     }
   }
+  await measureRunContinuity(run);
 
   const { verdict, reason } = run.decide();
   run.verdict = verdict;

@@ -103,6 +103,13 @@ const requestTimeoutMs = (probe: ProbePlan) =>
     ),
   );
 
+// The continuity read-back reads each acknowledged write once or a few times: a few thousand reads.
+const readingBack = proxyActivities<Pick<Activities, 'readBackWrites'>>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
+});
+
 // proxyActivities returns a Proxy with no own keys, so the activities are picked by name.
 export const activities = {
   prepareRun: preparing.prepareRun,
@@ -121,6 +128,7 @@ export const activities = {
       checkOptions(input.probes, Math.max(0, input.deadline - Date.now())),
     ).checkSteadyState(input),
   sendNotification: notifying.sendNotification,
+  readBackWrites: readingBack.readBackWrites,
 };
 
 /**

@@ -8,6 +8,8 @@ import type { PrepareResult } from '../activities/prepare';
 import { formatDuration } from '../src/experiment/duration';
 import type { FaultTiming } from '../src/experiment/fault-timing';
 import type { RunPlan } from '../src/experiment/plan';
+import { continuityMisses } from '../src/report/continuity';
+import type { ContinuityRecord } from '../src/report/continuity-record';
 import { failedOnMeasurement, NEEDED_TEXT, phaseGapTexts, undersampled } from '../src/report/coverage';
 import type {
   FaultHandle,
@@ -61,6 +63,8 @@ export class RunState {
   private readonly descriptions = new Map<string, string>();
   verdict: Verdict | null = null;
   reason = '';
+  /** Each critical service against its RTO and RPO, once measured (workflows/continuity.ts). */
+  continuity: ContinuityRecord | null = null;
 
   constructor(readonly plan: RunPlan) {}
 
@@ -344,10 +348,13 @@ export class RunState {
     if (this.abort)
       return { verdict: 'aborted', reason: `${this.abort.type} by ${this.abort.by}: ${this.abort.reason}` };
     if (this.failure) return { verdict: 'aborted', reason: this.failure };
-    if (failedExpectations.length > 0 || unseen.length > 0) {
+    // A plan that misses its RTO or RPO deviates, as a failed expectation does.
+    const missed = continuityMisses(this.continuity);
+    if (failedExpectations.length > 0 || unseen.length > 0 || missed.length > 0) {
       const reasons = [
         failedExpectations.length ? `phase expectation failed: ${failedExpectations.join(', ')}` : '',
         unseen.length ? `too few samples to hold: ${unseen.join('; ')} (${NEEDED_TEXT})` : '',
+        missed.length ? `continuity plan missed: ${missed.join('; ')}` : '',
       ];
       return { verdict: 'deviated', reason: reasons.filter(Boolean).join('; ') };
     }
@@ -404,6 +411,7 @@ export class RunState {
       signals: this.signals,
       notes: this.notes,
       events: this.events,
+      ...(this.continuity ? { continuity: this.continuity } : {}),
       environment: {
         gameday: GAMEDAY_VERSION,
         temporal: { namespace: info.namespace, taskQueue: info.taskQueue, workflowId: info.workflowId },

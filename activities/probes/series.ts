@@ -46,7 +46,19 @@ export interface Tally {
   /** Per chart bucket start: samples, errors and the fewest and most counted. */
   buckets: Record<string, BucketTally>;
   bucketMs: number;
+  /** A write probe's acknowledged writes; absent in series from before they were kept. */
+  acknowledged?: AcknowledgedTally;
 }
+
+/** Every acknowledged write counted; every `stride`-th kept, at most MAX_ACKNOWLEDGED of them. */
+interface AcknowledgedTally {
+  count: number;
+  kept: { at: number; id: string }[];
+  stride: number;
+}
+
+/** Ids a window keeps for the read-back: a long window's are thinned evenly, never unbounded. */
+export const MAX_ACKNOWLEDGED = 2_000;
 
 interface BucketTally {
   samples: number;
@@ -133,6 +145,7 @@ function tallySample(tally: Tally, sample: Sample): void {
     tally.valueMin = Math.min(tally.valueMin ?? sample.value, sample.value);
     tally.valueMax = Math.max(tally.valueMax ?? sample.value, sample.value);
   }
+  if (sample.ackId !== undefined) acknowledge(tally, { at: sample.at, id: sample.ackId });
   const start = Math.floor(sample.at / tally.bucketMs) * tally.bucketMs;
   const bucket = tally.buckets[start] ?? { samples: 0, errors: 0 };
   tally.buckets[start] = bucket;
@@ -142,6 +155,17 @@ function tallySample(tally: Tally, sample: Sample): void {
     bucket.valueMin = Math.min(bucket.valueMin ?? sample.value, sample.value);
     bucket.valueMax = Math.max(bucket.valueMax ?? sample.value, sample.value);
   }
+}
+
+function acknowledge(tally: Tally, write: { at: number; id: string }): void {
+  tally.acknowledged ??= { count: 0, kept: [], stride: 1 };
+  const acks = tally.acknowledged;
+  acks.count++;
+  if ((acks.count - 1) % acks.stride !== 0) return;
+  acks.kept.push(write);
+  if (acks.kept.length < MAX_ACKNOWLEDGED) return;
+  acks.kept = acks.kept.filter((_, i) => i % 2 === 0);
+  acks.stride *= 2;
 }
 
 /** What the tolerance checks need beyond the summary, exact over every sample. */
@@ -177,6 +201,14 @@ export function summarizeSeries(
     expected,
     gaps: findGaps(series.covered, window),
     ...(complete ? {} : { percentilesFrom: held.length }),
+    ...(series.tally.acknowledged
+      ? {
+          acknowledged: {
+            count: series.tally.acknowledged.count,
+            writes: [...series.tally.acknowledged.kept].sort((a, b) => a.at - b.at),
+          },
+        }
+      : {}),
   };
 }
 

@@ -69,8 +69,7 @@ function refusedAt(message: string, plan: RunPlan, loaded: LoadedExperiment): st
   for (const [p, phase] of plan.phases.entries()) {
     const f = phase.faults.findIndex((fault) => fault.name === name);
     const fault = phase.faults[f];
-    if (fault)
-      return formatIssue(issueAt(loaded, ['phases', p, 'faults', f, fault.provider], message));
+    if (fault) return formatIssue(issueAt(loaded, ['phases', p, 'faults', f, fault.provider], message));
   }
   return null;
 }
@@ -149,6 +148,10 @@ export async function describePlan(plan: RunPlan, targets: ResolvedTargets | nul
     lines.push("     then revert this phase's faults");
   }
   lines.push(`recovery: steady state again within ${formatDuration(plan.recovery.withinMs)} of rollback`);
+  for (const service of plan.continuity?.services ?? [])
+    lines.push(
+      `continuity ${service.name}: RTO ${formatDuration(service.rtoMs)} (SLO ${service.slo.join(', ')}), RPO ${service.rpoMs ? formatDuration(service.rpoMs) : 'no write lost'}${service.writeProbe && service.readBack ? `; ${service.writeProbe}'s acknowledged writes read back with ${service.readBack.method} ${service.readBack.url}` : ''}`,
+    );
   for (const step of plan.rollback)
     lines.push(`rollback step ${step.name}: ${step.http.method} ${step.http.url}`);
   lines.push(

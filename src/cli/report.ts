@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
+import { compareRuns, renderCompareMarkdown } from '../report/compare';
+import { renderCompareHtml } from '../report/compare-html';
 import { Journal } from '../report/journal';
 import { renderTrend } from '../report/trend';
 import { REPORT_FILES, REPORT_FORMATS, type ReportFormat, renderReport } from '../report/write';
@@ -13,6 +15,7 @@ import { fsReason, writeOutput, writeStdout } from './output';
 interface ReportOptions {
   format: string;
   trend?: string;
+  compare?: string[];
   experiment?: string;
   out?: string;
 }
@@ -28,11 +31,22 @@ export function registerReport(program: Command): void {
       '--trend <dir>',
       'one HTML page from every journal.json under DIR: verdict, recovery, availability per run',
     )
+    .option(
+      '--compare <journals...>',
+      'runs of one experiment side by side (html or md): per phase and service, and what differs',
+    )
     .option('--experiment <name>', 'with --trend, the experiment to show when DIR holds several')
     .option('--out <file>', 'write to FILE instead of stdout')
     .action(async (file: string | undefined, options: ReportOptions) => {
       let text: string;
-      if (options.trend) {
+      if (options.compare) {
+        if (file || options.trend)
+          throw new CliError(
+            'give --compare its journals alone, without a journal or --trend',
+            EXIT.invalidInput,
+          );
+        text = await comparison(options.compare, options.format);
+      } else if (options.trend) {
         if (file) throw new CliError('give either a journal or --trend DIR, not both', EXIT.invalidInput);
         text = renderTrend(await trendJournals(options.trend, options.experiment));
       } else {
@@ -50,6 +64,27 @@ export function registerReport(program: Command): void {
       if (options.out) await writeOutput(options.out, text);
       else await writeStdout(text);
     });
+}
+
+/**
+ * Two or more journals of one experiment compared. Runs of different experiments are refused: their
+ * phases and probes do not line up, so a side-by-side page would compare nothing.
+ */
+async function comparison(files: string[], format: string): Promise<string> {
+  if (format !== 'html' && format !== 'md')
+    throw new CliError(`--format ${format}: a comparison is html or md`, EXIT.invalidInput);
+  if (files.length < 2) throw new CliError('--compare needs at least two journals', EXIT.invalidInput);
+  const journals: Journal[] = [];
+  for (const file of files) journals.push(await readJournal(file));
+  const first = journals[0] as Journal;
+  const other = journals.findIndex((j) => j.experiment.name !== first.experiment.name);
+  if (other >= 0)
+    throw new CliError(
+      `--compare: ${files[other]} is a run of ${journals[other]?.experiment.name}, ${files[0]} of ${first.experiment.name}: compare runs of one experiment`,
+      EXIT.invalidInput,
+    );
+  const compared = compareRuns(journals);
+  return format === 'html' ? renderCompareHtml(compared) : renderCompareMarkdown(compared);
 }
 
 async function readJournal(file: string): Promise<Journal> {

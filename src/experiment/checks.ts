@@ -7,6 +7,7 @@
 import { FAULT_PROVIDERS, faultProviders, PROBE_KINDS, probeKinds } from '../providers';
 import type { FaultProvider } from '../providers/fault-provider';
 import type { ProbeKind } from '../providers/probe-kind';
+import { continuityIssues } from './continuity';
 import { timingIssues } from './fault-timing';
 import { limitIssues } from './limits';
 import { isObject, list, pathText, type Raw, type RawIssue, uniqueNames } from './raw';
@@ -76,6 +77,7 @@ export function crossFieldIssues(data: unknown): RawIssue[] {
   issues.push(...limitIssues(data));
   issues.push(...timingIssues(data));
   issues.push(...probeRateIssues(data));
+  issues.push(...continuityIssues(data));
   return issues;
 }
 

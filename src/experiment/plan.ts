@@ -17,6 +17,7 @@ import { type AwsLocationPlan, type AwsLocator, awsLocator } from '../providers/
 import type { FaultProvider } from '../providers/fault-provider';
 import type { ProbeKind, SampleExpect } from '../providers/probe-kind';
 import { type HttpRequestPlan, planHttp } from '../providers/probes/http';
+import { type ContinuityPlan, planContinuity } from './continuity';
 import { parseDuration } from './duration';
 import { type ExpectationWindow, type FaultTiming, faultTimings, faultWindow } from './fault-timing';
 import { PlanRefused } from './plan-refused';
@@ -120,6 +121,8 @@ export interface RunPlan {
   reports?: ReportFormat[];
   /** Webhooks, their URLs as written (`${GAMEDAY_SECRET_*}` filled in on the worker); absent means none. */
   notify?: WebhookPlan[];
+  /** The continuity plan the run is measured against; absent when the file has none. */
+  continuity?: ContinuityPlan;
 }
 
 export interface WebhookPlan {
@@ -240,6 +243,7 @@ export function planRun(experiment: Experiment, options: PlanOptions): RunPlan {
       format: webhook.format,
       events: webhook.events ?? [...NOTIFY_EVENTS],
     })),
+    ...(experiment.continuity ? { continuity: planContinuity(experiment.continuity) } : {}),
   };
 }
 

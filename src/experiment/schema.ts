@@ -16,6 +16,7 @@ import {
   providerSettingsKeys,
 } from '../providers';
 import { AwsRegion, AwsSettings } from './aws-schema';
+import { Continuity } from './continuity';
 import { HttpRequest } from './http-schema';
 import { Duration, DurationText, Fraction, Name, PositiveInt } from './primitives';
 import { MAX_PROBE_RATE, MAX_PROBES, PROBE_RATE_DEFAULT, PROBES_MESSAGE, SamplingInterval } from './sampling';
@@ -241,6 +242,7 @@ export const Experiment = z.strictObject({
     .array(Webhook)
     .default([])
     .describe('Webhooks told when the run starts, waits at a gate, breaches, aborts or finishes'),
+  continuity: Continuity.optional(),
 });
 
 export type Experiment = z.infer<typeof Experiment>;

@@ -142,19 +142,24 @@ async function health(response: ServerResponse): Promise<void> {
 /** Queued writes go to DynamoDB as soon as it answers again, oldest first, one flush at a time. */
 let flushing: Promise<void> | null = null;
 function flushQueue(): Promise<void> {
-  flushing ??= (async () => {
-    try {
-      while (queue.length > 0) {
-        await putOrder(queue[0] as Order);
-        queue.shift();
-      }
-    } catch {
-      // DynamoDB is still away: the next flush tries again.
-    } finally {
-      flushing = null;
-    }
-  })();
+  // Cleared in a callback, never in the flush itself: a flush with nothing queued finishes before
+  // `??=` assigns it, and clearing first would leave a settled flush in place for good (every
+  // write queued after it lost).
+  flushing ??= writeQueued().finally(() => {
+    flushing = null;
+  });
   return flushing;
+}
+
+async function writeQueued(): Promise<void> {
+  try {
+    while (queue.length > 0) {
+      await putOrder(queue[0] as Order);
+      queue.shift();
+    }
+  } catch {
+    // DynamoDB is still away: the next flush tries again.
+  }
 }
 setInterval(() => void flushQueue(), 500).unref();
 

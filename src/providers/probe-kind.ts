@@ -19,6 +19,8 @@ export interface Sample {
   error?: string;
   /** Not a sample at all (a prometheus query with no data yet): the sampler drops it, as a gap. */
   skip?: boolean;
+  /** A write probe (http `ackId`): the id the service acknowledged the write with. */
+  ackId?: string;
 }
 
 /** What makes ONE sample a success, as the probe's expect says (status for http, min/max for ec2Fleet). */

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../experiment/duration';
 import { probeKinds } from '../providers';
+import { scorecard } from './continuity';
 import { gapsOf, gapText } from './coverage';
 import { describeHandle } from './fault-text';
 import { type Html, html, selfContainedPage } from './html-text';
@@ -24,6 +25,7 @@ ${banner(journal)}
 <main>
 ${hypothesisSection(journal)}
 ${resultsSection(results)}
+${continuitySection(journal)}
 ${timelineSection(timeline)}
 ${gapsSection(journal)}
 ${recoverySection(journal)}
@@ -85,6 +87,17 @@ function resultsSection(results: CheckResult[]): Html {
 <tbody>${results.map(
     (result) =>
       html`<tr><td>${result.group}</td><td>${result.name}</td>${outcome(result)}<td>${result.measured}</td><td>${result.tolerance}</td><td class="why">${result.failure}</td></tr>`,
+  )}</tbody></table></section>`;
+}
+
+/** The continuity plan's scorecard: each service's RTO and RPO, target against measured. */
+function continuitySection(journal: Journal): Html {
+  if (!journal.continuity) return html``;
+  return html`<section class="continuity"><h2>Continuity plan</h2>
+<table class="results scorecard"><thead><tr><th>service</th><th>measure</th><th>target</th><th>measured</th><th>result</th><th>how</th></tr></thead>
+<tbody>${scorecard(journal).map(
+    (row) =>
+      html`<tr data-service="${row.service}" data-measure="${row.measure}"><td>${row.service}</td><td>${row.measure}</td><td>${row.target}</td><td>${row.measured}</td>${row.held ? html`<td class="ok">held</td>` : html`<td class="failed">MISSED</td>`}<td class="why">${row.detail}</td></tr>`,
   )}</tbody></table></section>`;
 }
 

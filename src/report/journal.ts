@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FaultHandle, PROBE_KINDS, type ProbeKindName } from '../providers';
 
+import { AcknowledgedWrites, ContinuityRecord } from './continuity-record';
 import { JOURNAL_VERSION } from './journal-version';
 
 export { JOURNAL_VERSION };
@@ -102,6 +103,8 @@ export const ProbeSummary = z.object({
    * busy to keep time. Absent in steady-state checks and in journals written before it was recorded.
    */
   lateMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
+  /** A write probe's acknowledged writes in the window (http `ackId`). */
+  acknowledged: AcknowledgedWrites.optional(),
 });
 export type ProbeSummary = z.infer<typeof ProbeSummary>;
 
@@ -291,6 +294,8 @@ export const Journal = z.object({
   signals: z.array(Signal),
   notes: z.array(ObserverNote).default([]),
   events: z.array(JournalEvent),
+  /** Each critical service against its RTO and RPO; absent when the experiment has no continuity plan. */
+  continuity: ContinuityRecord.optional(),
   environment: z.object({
     gameday: z.string(),
     temporal: z.object({ namespace: z.string(), taskQueue: z.string(), workflowId: z.string() }),

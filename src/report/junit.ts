@@ -4,13 +4,16 @@
  * it wants properties, system-out and system-err, a timestamp without zone, a hostname).
  */
 import { create } from 'xmlbuilder2';
+import { scorecard } from './continuity';
 import { gapsOf, gapText } from './coverage';
 import type { Journal } from './journal';
 import { checkResults } from './results';
 
 export function renderJunit(journal: Journal, host = workerHost(journal)): string {
   const results = checkResults(journal);
-  const failures = results.filter((r) => r.ok === false && !r.error).length;
+  const plan = scorecard(journal);
+  const failures =
+    results.filter((r) => r.ok === false && !r.error).length + plan.filter((r) => !r.held).length;
   const errors = results.filter((r) => r.ok === false && r.error).length;
   const skipped = results.filter((r) => r.ok === null).length;
   const classBase = `gameday.${journal.experiment.name}`;
@@ -22,7 +25,7 @@ export function renderJunit(journal: Journal, host = workerHost(journal)): strin
     id: '0',
     timestamp: new Date(journal.startedAt).toISOString().slice(0, 19),
     hostname: host,
-    tests: String(results.length),
+    tests: String(results.length + plan.length),
     failures: String(failures),
     errors: String(errors),
     skipped: String(skipped),
@@ -58,6 +61,21 @@ export function renderJunit(journal: Journal, host = workerHost(journal)): strin
           type: result.error ? 'RunError' : result.undersampled ? 'TooFewSamples' : 'HypothesisFailed',
         })
         .txt(xmlText(`measured: ${result.measured}\ntolerance: ${result.tolerance}\n${result.failure}`));
+  }
+  // The continuity plan: one testcase per service and measure, failed when the target was missed.
+  for (const row of plan) {
+    const testcase = suite.ele('testcase', {
+      name: xmlText(`${row.service} ${row.measure}`),
+      classname: `${classBase}.continuity`,
+      time: seconds(0),
+    });
+    if (!row.held)
+      testcase
+        .ele('failure', {
+          message: xmlText(`${row.measure} missed: ${row.measured} (target: ${row.target})`),
+          type: 'ContinuityPlanMissed',
+        })
+        .txt(xmlText(`measured: ${row.measured}\ntarget: ${row.target}\n${row.detail}`));
   }
   const remaining = journal.remaining.map((item) => `STILL INJECTED: ${item.what}: ${item.detail}`);
   const gaps = gapsOf(journal).map((gap) => `gap in the record: ${gapText(gap, journal.startedAt)}`);

@@ -3,6 +3,7 @@
  * recovery time, and where the full HTML report is. The HTML has the timeline and every detail.
  */
 import { formatDuration } from '../experiment/duration';
+import { scorecard } from './continuity';
 import { gapsOf, gapText } from './coverage';
 import { describeHandle } from './fault-text';
 import type { Journal } from './journal';
@@ -59,6 +60,20 @@ export function renderMarkdown(journal: Journal, options: { htmlPath?: string } 
     );
   }
   lines.push('');
+
+  if (journal.continuity) {
+    lines.push(
+      '## Continuity plan',
+      '',
+      '| service | measure | target | measured | result | how |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const row of scorecard(journal))
+      lines.push(
+        `| ${cell(row.service)} | ${row.measure} | ${cell(row.target)} | ${cell(row.measured)} | ${row.held ? 'held' : '**MISSED**'} | ${cell(row.detail)} |`,
+      );
+    lines.push('');
+  }
 
   const gaps = gapsOf(journal);
   if (gaps.length > 0) {

@@ -6,6 +6,7 @@ import { renderHtml } from './html';
 import type { Journal } from './journal';
 import { renderJunit } from './junit';
 import { renderMarkdown } from './markdown';
+import { renderReview } from './review';
 
 export { REPORT_FORMATS, type ReportFormat } from '../experiment/report-formats';
 
@@ -15,6 +16,9 @@ export const REPORT_FILES: Record<ReportFormat, string> = {
   junit: 'junit.xml',
   json: 'journal.json',
 };
+
+/** The review draft, written beside the Markdown report whenever that is. */
+export const REVIEW_FILE = 'review.md';
 
 /** `html,md` → the formats, or an error that names what is not a format. */
 export function parseReportFormats(text: string): ReportFormat[] {
@@ -71,6 +75,11 @@ export async function writeReports(
     await writeAtomically(path, renderReport(journal, format, { htmlPath }));
     reports[format] = path;
   }
+  if (formats.includes('md'))
+    await writeAtomically(
+      join(outDir, REVIEW_FILE),
+      renderReview(journal, { reportPath: reports.html ? REPORT_FILES.html : undefined }),
+    );
   const journalPath = reports.json as string;
   return { journalPath, reportPath: reports.html ?? reports.md ?? reports.junit ?? journalPath, reports };
 }

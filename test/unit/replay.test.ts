@@ -17,6 +17,7 @@ const histories = [
   'aws-ec2-and-fis.json',
   'gate-note-notify.json',
   'fault-timeline.json',
+  'continuity.json',
 ];
 
 describe('recorded histories', () => {

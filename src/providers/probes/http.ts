@@ -1,9 +1,21 @@
 /** The `http` probe: one request per sample, timed from send to the last byte of the body. */
 
+import { z } from 'zod';
 import { formatDuration, parseDuration } from '../../experiment/duration';
 import { type HttpRequest, HttpRequest as HttpRequestSpec } from '../../experiment/http-schema';
 import { filledIn, fillInSecrets, withoutSecretValues } from '../../experiment/worker-secrets';
 import type { ProbeKind, Sample } from '../probe-kind';
+
+/** An http probe in the file: a request, and optionally where a write's acknowledged id is in its answer. */
+export const HttpProbeSpec = HttpRequestSpec.extend({
+  ackId: z
+    .string()
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a JSON field name, or a dotted path such as order.id')
+    .optional()
+    .describe(
+      'The JSON field (or dotted path) of a 2xx answer that holds the id of the write it acknowledged; the continuity plan reads those ids back',
+    ),
+});
 
 export interface HttpRequestPlan {
   url: string;
@@ -17,6 +29,8 @@ export interface HttpRequestPlan {
 /** An http probe: the request, and the statuses that make one sample a success (null: 200-399). */
 export interface HttpProbePlan extends HttpRequestPlan {
   okStatus: number[] | null;
+  /** Where a 2xx answer holds the id of the write it acknowledged. */
+  ackId?: string;
 }
 
 export function planHttp(request: HttpRequest): HttpRequestPlan {
@@ -33,6 +47,7 @@ export async function sampleHttp(
   request: HttpRequestPlan,
   okStatus: number[] | null,
   signal?: AbortSignal,
+  ackId?: string,
 ): Promise<Sample> {
   const at = Date.now();
   const started = performance.now();
@@ -55,16 +70,19 @@ export async function sampleHttp(
       signal: controller.signal,
       redirect: 'manual',
     });
-    await response.arrayBuffer();
+    const body = await response.arrayBuffer();
+    const latencyMs = elapsed();
     const ok = okStatus
       ? okStatus.includes(response.status)
       : response.status >= 200 && response.status < 400;
+    const acknowledged = ackId && response.status >= 200 && response.status < 300 ? idIn(body, ackId) : null;
     return {
       at,
       ok,
-      latencyMs: elapsed(),
+      latencyMs,
       status: response.status,
       ...(ok ? {} : { error: `status ${response.status}` }),
+      ...(acknowledged ? { ackId: acknowledged } : {}),
     };
   } catch (error) {
     const message = timedOut
@@ -75,6 +93,21 @@ export async function sampleHttp(
     clearTimeout(timer);
     signal?.removeEventListener('abort', onCallerAbort);
   }
+}
+
+/** The id at `path` in a JSON answer, as text; null when the answer has none (then nothing is acknowledged). */
+function idIn(body: ArrayBuffer, path: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return null;
+  }
+  for (const key of path.split('.'))
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  const id = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  // Ids are read back one by one and kept in the journal: an absurdly long one is no id.
+  return id && id.length <= 200 ? id : null;
 }
 
 /**
@@ -121,14 +154,18 @@ export function describeFetchError(error: unknown): string {
 }
 
 export const http = {
-  spec: HttpRequestSpec,
+  spec: HttpProbeSpec,
   measures: 'latency',
-  plan: (spec, _ctx, expect): HttpProbePlan => ({ ...planHttp(spec), okStatus: expect?.status ?? null }),
-  sample: (plan, signal) => sampleHttp(plan, plan.okStatus, signal),
+  plan: (spec, _ctx, expect): HttpProbePlan => ({
+    ...planHttp(spec),
+    okStatus: expect?.status ?? null,
+    ...(spec.ackId ? { ackId: spec.ackId } : {}),
+  }),
+  sample: (plan, signal) => sampleHttp(plan, plan.okStatus, signal, plan.ackId),
   timeoutMs: (plan) => plan.timeoutMs,
   describe: (plan) => `${plan.method} ${plan.url}`,
   redact: (plan) =>
     plan.headers
       ? { ...plan, headers: Object.fromEntries(Object.keys(plan.headers).map((k) => [k, '<redacted>'])) }
       : plan,
-} satisfies ProbeKind<typeof HttpRequestSpec, HttpProbePlan>;
+} satisfies ProbeKind<typeof HttpProbeSpec, HttpProbePlan>;
