@@ -76,8 +76,10 @@ describe('the continuity plan in the lab', () => {
       },
       { what: 'the run to take DynamoDB away', intervalMs: 50 },
     );
-    // An instance that holds queued writes: it answered 202 to five of ours, time enough for the
-    // write probe's own writes (ten a second over four instances) to be queued there too.
+    const goneAt = Date.now();
+    // An instance that holds queued writes: it answered 202 to five of ours, and DynamoDB has been
+    // gone for 2s, time enough for the write probe's own writes (ten a second over four instances,
+    // later on a busy machine) to be queued there too.
     const queued = new Map<string, number>();
     const victim = await waitFor(
       async () => {
@@ -90,7 +92,7 @@ describe('the continuity plan in the lab', () => {
         await answer.arrayBuffer();
         if (answer.status !== 202 || !instance) return null;
         queued.set(instance, (queued.get(instance) ?? 0) + 1);
-        return (queued.get(instance) ?? 0) >= 5 ? instance : null;
+        return (queued.get(instance) ?? 0) >= 5 && Date.now() - goneAt >= 2_000 ? instance : null;
       },
       { what: 'an instance to queue five writes', intervalMs: 50 },
     );

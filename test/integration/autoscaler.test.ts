@@ -133,7 +133,12 @@ const NO_CAPACITY = {
 async function leaseCollapse(build: BuildName) {
   const { autoscaler, lines } = await startAutoscaler(build, 3);
   await waitFor(async () => (await running()).length === 3, { what: 'the autoscaler to launch 3 instances' });
-  await startFis(NO_CAPACITY);
+  const experiment = await startFis(NO_CAPACITY);
+  // Only once the front has read the experiment does it answer launches with no capacity: a loss
+  // before that would be replaced at once, and nothing would ever fail.
+  await waitFor(() => front.active.some((action) => action.experimentId === experiment), {
+    what: 'the front to take the experiment into effect',
+  });
   const [lost] = (await running())[0] ?? [''];
   await ec2.send(new StopInstancesCommand({ InstanceIds: [lost] }));
   await waitFor(() => (autoscaler.metrics.errors.InsufficientInstanceCapacity ?? 0) >= 1, {
