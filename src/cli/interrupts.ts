@@ -2,6 +2,10 @@
  * SIGINT (Ctrl-C in a terminal) and SIGTERM (`timeout`, systemd, `docker stop`) while a command
  * has a run to roll back: counted and handed to whoever follows the run, never the default death.
  * Until someone follows, a second one quits at once: nothing has been started yet.
+ *
+ * Only Ctrl-C escalates. A SIGTERM after the first interrupt is the same request again, not a
+ * person insisting: `timeout` and systemd send it to the command and to its process group, so one
+ * expiry can arrive twice, and their next step is SIGKILL, not another SIGTERM.
  */
 export type InterruptSignal = 'SIGINT' | 'SIGTERM';
 
@@ -18,6 +22,7 @@ export function catchInterrupts(beforeFollowing: (signal: InterruptSignal) => vo
   let handler: ((count: number, signal: InterruptSignal) => void) | null = null;
   let early: InterruptSignal | null = null;
   const on = (signal: InterruptSignal) => {
+    if (signal === 'SIGTERM' && count > 0) return;
     count++;
     if (handler) handler(count, signal);
     else if (count === 1) {

@@ -1,6 +1,6 @@
 /**
  * `gameday run <file>`: validate, plan, start the durable run and follow it to its verdict.
- * Ctrl-C or SIGTERM asks the run to abort and waits for the rollback; a second one stops waiting
+ * Ctrl-C or SIGTERM asks the run to abort and waits for the rollback; a second Ctrl-C stops waiting
  * (with --local, where this process is the worker, a third). If Temporal goes away meanwhile it
  * says what may still be injected and how to finish the rollback (exit 5).
  */

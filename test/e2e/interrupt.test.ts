@@ -157,6 +157,29 @@ describe('gameday run stopped by SIGTERM', () => {
     expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
     expect((await readJournal(out, runId)).faults[0]?.status).toBe('reverted');
   });
+
+  it('a second SIGTERM is the same request again: it still waits for the rollback (exit 2)', async () => {
+    // `timeout` signals the command and then its group: two SIGTERMs for one expiry, sometimes
+    // merged into one by the kernel and sometimes not. Here the second surely comes after the first.
+    const target = await startTarget();
+    const file = await writeExperiment(longFault(target));
+    const out = await scratchDir('out');
+    const runId = uniqueName('sigterm-twice');
+    const env = cliEnv(uniqueName('q'));
+    await startWorkerProcess(env);
+    const run = gameday(['run', file, '--out', out, '--id', runId], env);
+    await run.until(async () => (await proxyState(target.proxy)).toxics.length > 0, 'the toxic');
+
+    run.child.kill('SIGTERM');
+    await run.until(() => run.output().includes('SIGTERM: aborting'), 'the first SIGTERM taken');
+    run.child.kill('SIGTERM');
+    const { code, stdout, stderr } = await run.done;
+    const output = stdout + stderr;
+    expect(output).not.toContain('detached');
+    expect(output).toMatch(/ABORTED abort by .*: stopped by SIGTERM/);
+    expect(code, output).toBe(2);
+    expect(await proxyState(target.proxy)).toEqual({ enabled: true, toxics: [] });
+  });
 });
 
 /** Waits until the run is injected and the CLI has printed a status that says so. */
