@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { inject, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 import { loadExperiment } from '../src/experiment/load';
 import { planRun } from '../src/experiment/plan';
@@ -253,6 +253,31 @@ export async function startWorker(taskQueue: string): Promise<RunningWorker> {
       worker.shutdown();
       await running;
       await connection.close();
+    },
+  };
+}
+
+/**
+ * An in-process worker on a task queue of its own, and a client, for the test file that calls
+ * this at its top: started before the file's tests, stopped after them.
+ */
+export function useWorker(name: string): { readonly taskQueue: string; readonly client: Client } {
+  const taskQueue = uniqueName(name);
+  let worker: RunningWorker | undefined;
+  let client: Client | undefined;
+  beforeAll(async () => {
+    worker = await startWorker(taskQueue);
+    client = await testClient();
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await client?.connection.close();
+  });
+  return {
+    taskQueue,
+    get client() {
+      if (!client) throw new Error('useWorker: the client exists once the tests run');
+      return client;
     },
   };
 }

@@ -2,8 +2,7 @@
  * The awsEc2 fault, the ec2Fleet and dynamodb probes and the AWS safety rails, against moto and
  * dynalite with an in-process worker. What happened is read from moto, not from our journal.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExperimentInput } from '../../src/experiment/schema';
 import type { Ec2Handle } from '../../src/report/journal';
 import { statusQuery } from '../../workflows/messages';
@@ -21,28 +20,16 @@ import {
 import {
   finished,
   proxyState,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
-  testClient,
   toxiproxyUrl,
   uniqueName,
+  useWorker,
   waitFor,
 } from '../helpers';
 
-const taskQueue = uniqueName('aws-tests');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('aws-tests');
+const { taskQueue } = suite;
 
 /** Stops `selection` of a fleet tagged app=<fleet> for one phase; the fleet size is the hypothesis. */
 function stopExperiment(
@@ -84,7 +71,7 @@ describe('the awsEc2 fault', () => {
     const fleet = uniqueName('fleet');
     const ids = await launchInstances(10, { app: fleet });
     const observer = observeInstances(ids);
-    const { handle } = await startExperiment(client, stopExperiment(fleet, 10), taskQueue);
+    const { handle } = await startExperiment(suite.client, stopExperiment(fleet, 10), taskQueue);
     const result = await finished(handle);
     const seen = await observer.stop();
 
@@ -117,7 +104,7 @@ describe('the awsEc2 fault', () => {
       target: { environment: 'local', accounts: ['111122223333'], regions: [REGION] },
     });
     const experimentsBefore = (await fisExperiments()).length;
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
 
     expect(result.verdict).toBe('not-started');
@@ -135,7 +122,7 @@ describe('the awsEc2 fault', () => {
     const all = stopExperiment(fleet, 4);
     const phase = all.phases[0];
     if (phase?.faults?.[0]?.awsEc2) phase.faults[0].awsEc2.selection = 'ALL';
-    const tooMany = await finished((await startExperiment(client, all, taskQueue)).handle);
+    const tooMany = await finished((await startExperiment(suite.client, all, taskQueue)).handle);
     expect(tooMany.refused).toBe('invalid-target');
     expect(tooMany.reason).toContain(
       'ALL touches 4 of 4 matching instances (100%), above target.maxBlastRadius 50%',
@@ -144,7 +131,7 @@ describe('the awsEc2 fault', () => {
     const nothing = stopExperiment(uniqueName('no-such-fleet'), 0);
     const nothingPhase = nothing.phases[0];
     if (nothingPhase) nothingPhase.expect = [];
-    const none = await finished((await startExperiment(client, nothing, taskQueue)).handle);
+    const none = await finished((await startExperiment(suite.client, nothing, taskQueue)).handle);
     expect(none.refused).toBe('invalid-target');
     expect(none.reason).toContain('the selection matches no running instance');
     expect(Object.values(await instanceStates(ids))).toEqual(Array(4).fill('running'));
@@ -158,7 +145,7 @@ describe('the awsEc2 fault', () => {
       { action: 'StartInstances', times: 2, status: 500, code: 'InternalError', dryRun: false },
     ]);
     const experiment = stopExperiment(fleet, 10, { settings: { aws: awsSettings(flaky.url) } });
-    const result = await finished((await startExperiment(client, experiment, taskQueue)).handle);
+    const result = await finished((await startExperiment(suite.client, experiment, taskQueue)).handle);
 
     expect(result.verdict, result.reason).toBe('passed');
     expect(flaky.seen.filter((a) => a === 'StopInstances').length).toBe(3);
@@ -182,7 +169,7 @@ describe('the awsEc2 fault', () => {
       name: 'slow-service',
       toxiproxy: { proxy: target.proxy, toxic: 'latency', attributes: { latency: 10 } },
     });
-    const result = await finished((await startExperiment(client, experiment, taskQueue)).handle);
+    const result = await finished((await startExperiment(suite.client, experiment, taskQueue)).handle);
     await target.stop().catch(() => undefined);
 
     expect(result.verdict).toBe('aborted');
@@ -204,7 +191,7 @@ describe('the awsEc2 fault, when AWS does not cooperate', () => {
       { action: 'StartInstances', times: 100, status: 403, code: 'UnauthorizedOperation', dryRun: true },
     ]);
     const experiment = stopExperiment(fleet, 10, { settings: { aws: awsSettings(cannotStart.url) } });
-    const result = await finished((await startExperiment(client, experiment, taskQueue)).handle);
+    const result = await finished((await startExperiment(suite.client, experiment, taskQueue)).handle);
 
     expect(result.verdict).toBe('not-started');
     expect(result.refused).toBe('invalid-target');
@@ -223,7 +210,7 @@ describe('the awsEc2 fault, when AWS does not cooperate', () => {
       phase.duration = '4s';
       phase.expect = [];
     }
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const stopped = await waitFor(
       async () => {
         const states = await instanceStates(ids);
@@ -267,7 +254,7 @@ describe('the awsEc2 fault, when its targets change before its phase', () => {
         expect: [],
       },
     ];
-    const { handle, runId } = await startExperiment(client, experiment, taskQueue);
+    const { handle, runId } = await startExperiment(suite.client, experiment, taskQueue);
     // An Auto Scaling group scaling in terminates the very instance the run chose, mid-run.
     const [doomed] = choose(ids, 'COUNT(1)', `${runId}/stop-one`);
     await waitFor(async () => ((await handle.query(statusQuery)).phase?.name === 'before' ? true : null), {
@@ -340,7 +327,7 @@ describe('the dynamodb probe', () => {
       ],
       recovery: { within: '10s' },
     };
-    const result = await finished((await startExperiment(client, experiment, taskQueue)).handle);
+    const result = await finished((await startExperiment(suite.client, experiment, taskQueue)).handle);
     const state = await proxyState(proxy.proxy);
     await proxy.stop();
 

@@ -9,8 +9,7 @@ import {
   PutMetricDataCommand,
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsLocator } from '../../src/providers/aws-location';
 import { cloudwatch } from '../../src/providers/probes/cloudwatch';
 import { awsSettings, MOTO_ACCOUNT, motoUrl, REGION } from '../aws-helpers';
@@ -18,28 +17,17 @@ import {
   experimentFor,
   finished,
   proxyState,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
-  testClient,
   uniqueName,
+  useWorker,
   waitFor,
 } from '../helpers';
 
-const taskQueue = uniqueName('cloudwatch-tests');
-let worker: RunningWorker;
-let client: Client;
 const cw = () => new CloudWatchClient({ region: REGION, endpoint: motoUrl() });
 
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('cloudwatch-tests');
+const { taskQueue } = suite;
 
 async function putAlarm(name: string, state?: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA') {
   await cw().send(
@@ -100,7 +88,7 @@ describe('a cloudwatch alarm guardrail', () => {
         },
       ],
     });
-    const { handle, plan } = await startExperiment(client, experiment, taskQueue);
+    const { handle, plan } = await startExperiment(suite.client, experiment, taskQueue);
     // The alarm fires while the fault is in place.
     await waitFor(
       async () => (await proxyState(target.proxy)).toxics.includes(`gameday.${plan.runId}.svc-latency`),

@@ -4,8 +4,7 @@
  * other fault stays; a run that stops before a fault's start never injects it. What was injected
  * and when is observed on the Toxiproxy server itself.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExperimentInput } from '../../src/experiment/schema';
 import { abortSignal } from '../../workflows/messages';
 import {
@@ -13,28 +12,15 @@ import {
   finished,
   observeProxy,
   proxyState,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
   type Target,
-  testClient,
-  uniqueName,
+  useWorker,
   waitFor,
 } from '../helpers';
 
-const taskQueue = uniqueName('fault-timeline');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('fault-timeline');
+const { taskQueue } = suite;
 
 /** One phase: `whole` (a small latency) for all of it, `late` (a large latency) for a stretch of it. */
 function timelineExperiment(
@@ -76,7 +62,7 @@ describe('a fault on the phase timeline', () => {
     const target = await startTarget();
     const observer = observeProxy(target.proxy, 20);
     const experiment = timelineExperiment(target, { duration: '6s', startAfter: '2s', lateDuration: '2s' });
-    const { handle, runId } = await startExperiment(client, experiment, taskQueue);
+    const { handle, runId } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
     const seen = await observer.stop();
     await target.stop();
@@ -123,7 +109,7 @@ describe('a fault on the phase timeline', () => {
     const target = await startTarget();
     const observer = observeProxy(target.proxy, 20);
     const experiment = timelineExperiment(target, { duration: '60s', startAfter: '20s' });
-    const { handle, runId } = await startExperiment(client, experiment, taskQueue);
+    const { handle, runId } = await startExperiment(suite.client, experiment, taskQueue);
     await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(`gameday.${runId}.whole`), {
       what: 'the first fault',
     });
@@ -162,7 +148,7 @@ describe('a fault on the phase timeline', () => {
         ],
       },
     );
-    const { handle, runId } = await startExperiment(client, experiment, taskQueue);
+    const { handle, runId } = await startExperiment(suite.client, experiment, taskQueue);
     await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(`gameday.${runId}.whole`), {
       what: 'the first fault',
     });

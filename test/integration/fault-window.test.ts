@@ -2,34 +2,21 @@
  * The journal's window of a fault is when the fault was really in place, as the Toxiproxy server
  * saw it: a revert that takes time is recorded when it took effect, not when it began.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../src/lab/ports';
 import {
   experimentFor,
   finished,
   observeProxy,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
-  testClient,
   toxiproxyUrl,
   uniqueName,
+  useWorker,
 } from '../helpers';
 
-const taskQueue = uniqueName('fault-window');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('fault-window');
+const { taskQueue } = suite;
 
 /**
  * The Toxiproxy API itself behind a Toxiproxy proxy with latency on requests: every call the run
@@ -63,7 +50,7 @@ describe('the window of a fault in the journal', () => {
     const toxic = (runId: string) => `gameday.${runId}.svc-latency`;
     const observer = observeProxy(target.proxy, 10);
     const experiment = experimentFor(target, { settings: { toxiproxy: { url: slowApi } } });
-    const { handle, runId } = await startExperiment(client, experiment, taskQueue);
+    const { handle, runId } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
     const seen = await observer.stop();
     await target.stop();

@@ -4,34 +4,21 @@
  * fault; a query with no data is a failure once its grace period is over; Prometheus's own error
  * is the failure's message.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prometheus, samplePrometheus } from '../../src/providers/probes/prometheus';
 import {
   experimentFor,
   finished,
   proxyState,
-  type RunningWorker,
   startExperiment,
-  startWorker,
-  testClient,
   uniqueName,
+  useWorker,
   waitFor,
 } from '../helpers';
 import { prometheusUrl, queryValue, startMeteredService } from '../prometheus-helpers';
 
-const taskQueue = uniqueName('prometheus-tests');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('prometheus-tests');
+const { taskQueue } = suite;
 
 const planOf = (spec: Parameters<typeof prometheus.spec.parse>[0]) =>
   prometheus.plan(prometheus.spec.parse(spec));
@@ -67,7 +54,7 @@ describe('a prometheus guardrail', () => {
       ],
       recovery: { within: '30s' },
     });
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
     const state = await proxyState(service.dependency.proxy);
     await service.stop();

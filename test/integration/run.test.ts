@@ -2,41 +2,28 @@
  * Runs against a real Temporal dev server and a real Toxiproxy server, with an in-process worker:
  * what a run does to the Toxiproxy server, observed from the server itself.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { abortSignal, statusQuery } from '../../workflows/messages';
 import {
   experimentFor,
   finished,
   observeProxy,
   proxyState,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
-  testClient,
   uniqueName,
+  useWorker,
   waitFor,
 } from '../helpers';
 
-const taskQueue = uniqueName('run-tests');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('run-tests');
+const { taskQueue } = suite;
 
 describe('a run', () => {
   it('passes, with the toxic on the server during its phase and gone after', async () => {
     const target = await startTarget();
     const observer = observeProxy(target.proxy);
-    const { handle, plan } = await startExperiment(client, experimentFor(target), taskQueue);
+    const { handle, plan } = await startExperiment(suite.client, experimentFor(target), taskQueue);
     const result = await finished(handle);
     const seen = await observer.stop();
     await target.stop();
@@ -67,7 +54,7 @@ describe('a run', () => {
     const target = await startTarget();
     target.setMode('fail');
     const observer = observeProxy(target.proxy, 10);
-    const { handle } = await startExperiment(client, experimentFor(target), taskQueue);
+    const { handle } = await startExperiment(suite.client, experimentFor(target), taskQueue);
     const result = await finished(handle);
     const seen = await observer.stop();
     await target.stop();
@@ -93,7 +80,7 @@ describe('a run', () => {
         },
       ],
     });
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
     const state = await proxyState(target.proxy);
     await target.stop();
@@ -122,7 +109,7 @@ describe('a run', () => {
         },
       ],
     });
-    const { handle, plan } = await startExperiment(client, experiment, taskQueue);
+    const { handle, plan } = await startExperiment(suite.client, experiment, taskQueue);
     const toxic = `gameday.${plan.runId}.svc-reset`;
     await waitFor(async () => (await proxyState(target.proxy)).toxics.includes(toxic), { what: 'the toxic' });
     await handle.signal(abortSignal, { reason: 'customers are hurting', by: 'oncall' });
@@ -149,7 +136,7 @@ describe('a run', () => {
         },
       ],
     });
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     await waitFor(async () => !(await proxyState(target.proxy)).enabled, {
       what: 'the proxy to be disabled',
     });
@@ -182,7 +169,7 @@ describe('a run', () => {
         },
       ],
     });
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const status = await waitFor(
       async () => {
         const s = await handle.query(statusQuery);
@@ -205,7 +192,7 @@ describe('a run', () => {
     const experiment = experimentFor(target);
     const probe = experiment.steadyState[0];
     if (probe?.http) probe.http.headers = { Authorization: 'Bearer ${GAMEDAY_SECRET_TEST_TOKEN}' };
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
     // Payload data is base64 in the history's JSON: decode it so a secret inside shows as text.
     const history = JSON.stringify(await handle.fetchHistory(), (key, value) =>
@@ -225,7 +212,7 @@ describe('a run', () => {
     const probe = experiment.steadyState[0];
     if (probe) probe.sample = { every: '50ms', count: 40 };
     const observer = observeProxy(target.proxy, 10);
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     await waitFor(async () => (await handle.query(statusQuery)).stage === 'steady-state-before', {
       what: 'the check',
     });
@@ -250,9 +237,9 @@ describe('a run', () => {
         },
       ],
     });
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     await waitFor(async () => !(await proxyState(target.proxy)).enabled, { what: 'the proxy to go down' });
-    await client.workflow.getHandle(handle.workflowId).signal('abort');
+    await suite.client.workflow.getHandle(handle.workflowId).signal('abort');
     const result = await finished(handle);
     const state = await proxyState(target.proxy);
     await target.stop();

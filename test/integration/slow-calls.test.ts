@@ -2,8 +2,7 @@
  * Faults whose APIs answer slowly, against the real servers behind a Toxiproxy proxy that delays
  * every request: the Toxiproxy API itself, and moto as the EC2 API.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../src/lab/ports';
 import { awsSettings, instanceStates, launchInstances, MOTO_ACCOUNT, motoUrl, REGION } from '../aws-helpers';
 import {
@@ -11,27 +10,15 @@ import {
   finished,
   observeProxy,
   type ProxyState,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
-  testClient,
   toxiproxyUrl,
   uniqueName,
+  useWorker,
 } from '../helpers';
 
-const taskQueue = uniqueName('slow-calls');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('slow-calls');
+const { taskQueue } = suite;
 
 /** `upstream` behind a Toxiproxy proxy that delays every request by `delayMs`; its URL. */
 async function slowly(upstream: string, delayMs: number): Promise<string> {
@@ -81,7 +68,7 @@ describe('faults behind slow APIs', () => {
         },
       ],
     });
-    const { handle, runId } = await startExperiment(client, experiment, taskQueue);
+    const { handle, runId } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
     const [firstSeen, secondSeen] = await Promise.all(observers.map((o) => o.stop()));
 
@@ -120,7 +107,7 @@ describe('faults behind slow APIs', () => {
       ],
       recovery: { within: '10s' },
     });
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
 
     expect(result.verdict, result.reason).toBe('passed');

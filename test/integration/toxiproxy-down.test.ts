@@ -4,36 +4,22 @@
  * went down in between, and stays as they left it; and a crash anywhere in an inject still leaves
  * a revert that knows the proxy is its own.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { injectToxiproxy, revertToxiproxy } from '../../src/providers/faults/toxiproxy';
 import type { ToxiproxyHandle } from '../../src/report/journal';
 import {
   experimentFor,
   finished,
   proxyState,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
-  testClient,
   toxiproxyUrl,
-  uniqueName,
+  useWorker,
   waitFor,
 } from '../helpers';
 
-const taskQueue = uniqueName('down-tests');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('down-tests');
+const { taskQueue } = suite;
 
 /** What a person (or another tool) does: take the proxy down by hand. */
 async function disableByHand(proxy: string): Promise<void> {
@@ -59,7 +45,7 @@ describe('a down fault', () => {
         },
       ],
     });
-    const { handle } = await startExperiment(client, experiment, taskQueue);
+    const { handle } = await startExperiment(suite.client, experiment, taskQueue);
     const result = await finished(handle);
 
     expect(result.verdict).toBe('not-started');
@@ -95,7 +81,7 @@ describe('a down fault', () => {
         },
       ],
     });
-    const { handle, plan } = await startExperiment(client, experiment, taskQueue);
+    const { handle, plan } = await startExperiment(suite.client, experiment, taskQueue);
     await waitFor(async () => (await proxyState(other.proxy)).toxics.length > 0, { what: 'the first phase' });
     await disableByHand(target.proxy);
     const result = await finished(handle);

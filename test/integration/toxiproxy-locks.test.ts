@@ -2,35 +2,21 @@
  * Two runs on one Toxiproxy proxy exclude each other however each one writes the server's URL.
  * Against the suite's Temporal and Toxiproxy servers, with an in-process worker.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { abortSignal } from '../../workflows/messages';
 import {
   experimentFor,
   finished,
   proxyState,
-  type RunningWorker,
   startExperiment,
   startTarget,
-  startWorker,
-  testClient,
   toxiproxyUrl,
-  uniqueName,
+  useWorker,
   waitFor,
 } from '../helpers';
 
-const taskQueue = uniqueName('lock-tests');
-let worker: RunningWorker;
-let client: Client;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  client = await testClient();
-});
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const suite = useWorker('lock-tests');
+const { taskQueue } = suite;
 
 describe('the proxy lock', () => {
   it('keeps a second run off a proxy whose server it names as localhost:PORT/ instead of 127.0.0.1:PORT', async () => {
@@ -52,7 +38,7 @@ describe('the proxy lock', () => {
         },
       ],
     });
-    const running = await startExperiment(client, first, taskQueue);
+    const running = await startExperiment(suite.client, first, taskQueue);
     await waitFor(async () => (await proxyState(target.proxy)).toxics.length > 0, {
       what: 'the first run to inject',
     });
@@ -68,7 +54,7 @@ describe('the proxy lock', () => {
           },
         ],
       });
-      const { handle } = await startExperiment(client, second, taskQueue);
+      const { handle } = await startExperiment(suite.client, second, taskQueue);
       const result = await handle.result();
       expect(result, url).toEqual({
         outcome: 'locked',

@@ -6,37 +6,22 @@
  * about a deprecated HTTP method (Toxiproxy 2.6.0+ logs one for every POST that updates a proxy).
  */
 import { createServer, type Server } from 'node:http';
-import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../src/lab/ports';
 import { startToxiproxy, type ToxiproxyServer } from '../../src/lab/toxiproxy-server';
 import { injectToxiproxy, revertToxiproxy } from '../../src/providers/faults/toxiproxy';
 import type { ToxiproxyHandle } from '../../src/report/journal';
-import {
-  finished,
-  observeProxy,
-  type RunningWorker,
-  startExperiment,
-  startWorker,
-  testClient,
-  uniqueName,
-  waitFor,
-} from '../helpers';
+import { finished, observeProxy, startExperiment, uniqueName, useWorker, waitFor } from '../helpers';
 
-const taskQueue = uniqueName('toxiproxy-readme');
 let toxiproxy: ToxiproxyServer;
-let worker: RunningWorker;
-let client: Client;
 
 beforeAll(async () => {
   // Toxiproxy's own default level (info), so its warnings are in the log.
   toxiproxy = await startToxiproxy(await freePort(), { logLevel: 'info' });
-  worker = await startWorker(taskQueue);
-  client = await testClient();
 });
+const suite = useWorker('toxiproxy-readme');
+const { taskQueue } = suite;
 afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
   await toxiproxy?.stop();
 });
 
@@ -70,7 +55,7 @@ describe('Toxiproxy as its README uses it', () => {
     const redis = observeProxy('shopify_test_redis_master', 20, toxiproxy.url);
     const mysql = observeProxy('shopify_test_mysql_master', 20, toxiproxy.url);
     const { handle, plan } = await startExperiment(
-      client,
+      suite.client,
       {
         version: 1,
         name: uniqueName('readme'),
