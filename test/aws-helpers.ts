@@ -10,8 +10,20 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { FisClient, ListExperimentsCommand, ListExperimentTemplatesCommand } from '@aws-sdk/client-fis';
-import { inject, onTestFinished } from 'vitest';
+import {
+  CreateExperimentTemplateCommand,
+  type CreateExperimentTemplateCommandInput,
+  FisClient,
+  ListExperimentsCommand,
+  ListExperimentTemplatesCommand,
+  StartExperimentCommand,
+  StopExperimentCommand,
+} from '@aws-sdk/client-fis';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
+import { AwsFront, type AwsFrontOptions, LAB_FIS_TRANSITION } from '../src/lab/aws-front';
+import { type MotoServer, setMotoTransition, startMoto } from '../src/lab/moto-server';
+import { freePort } from '../src/lab/ports';
 import { pollUntilStopped } from './helpers';
 
 export const motoUrl = () => inject('motoUrl');
@@ -145,4 +157,76 @@ export async function awsErrorProxy(rules: ErrorRule[], target = motoUrl()) {
     return true;
   }, target);
   return { url, seen };
+}
+
+/**
+ * A moto server of the test file's own (its FIS state manager set as the lab sets it) and the
+ * lab's AWS front before it, both stopped after the file. `prepare` readies moto before the front
+ * is made (subnets to tag, proxies to name) and returns the front's further options.
+ */
+export function useMotoAndFront(
+  prepare: (motoUrl: string) => Promise<Partial<AwsFrontOptions>> = async () => ({}),
+): { readonly moto: MotoServer; readonly front: AwsFront; readonly frontUrl: string } {
+  let started: { moto: MotoServer; front: AwsFront; frontUrl: string } | undefined;
+  beforeAll(async () => {
+    const moto = await startMoto(await freePort());
+    await setMotoTransition(moto.url, 'fis::experiment', LAB_FIS_TRANSITION);
+    const front = new AwsFront({ motoUrl: moto.url, pollEveryMs: 250, ...(await prepare(moto.url)) });
+    started = { moto, front, frontUrl: await front.listen() };
+  });
+  afterAll(async () => {
+    await started?.front.close();
+    await started?.moto.stop();
+  });
+  const get = () => {
+    if (!started) throw new Error('useMotoAndFront: moto and the front exist once the tests run');
+    return started;
+  };
+  return {
+    get moto() {
+      return get().moto;
+    },
+    get front() {
+      return get().front;
+    },
+    get frontUrl() {
+      return get().frontUrl;
+    },
+  };
+}
+
+/** Credentials of an IAM role, from moto's STS, as the lab's services hold them. */
+export async function roleCredentials(motoEndpoint: string, roleArn: string, session: string) {
+  const assumed = await new STSClient({ region: REGION, endpoint: motoEndpoint }).send(
+    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: session }),
+  );
+  const { AccessKeyId, SecretAccessKey, SessionToken } = assumed.Credentials ?? {};
+  return {
+    accessKeyId: AccessKeyId ?? '',
+    secretAccessKey: SecretAccessKey ?? '',
+    sessionToken: SessionToken,
+  };
+}
+
+/** A template as the FIS console or CLI would create it, started in moto; stopped when the test ends. */
+export async function startFisExperiment(
+  fis: FisClient,
+  template: Omit<CreateExperimentTemplateCommandInput, 'roleArn' | 'stopConditions' | 'description'>,
+): Promise<string> {
+  const created = await fis.send(
+    new CreateExperimentTemplateCommand({
+      description: 'gameday test',
+      roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/gameday-fis`,
+      stopConditions: [{ source: 'none' }],
+      ...template,
+    }),
+  );
+  const started = await fis.send(
+    new StartExperimentCommand({ experimentTemplateId: created.experimentTemplate?.id }),
+  );
+  const id = started.experiment?.id ?? '';
+  onTestFinished(async () => {
+    await fis.send(new StopExperimentCommand({ id }));
+  });
+  return id;
 }

@@ -11,43 +11,24 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import {
-  CreateExperimentTemplateCommand,
-  FisClient,
-  StartExperimentCommand,
-  StopExperimentCommand,
-} from '@aws-sdk/client-fis';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { FisClient } from '@aws-sdk/client-fis';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Autoscaler } from '../../src/lab/autoscaler';
-import { AwsFront, LAB_FIS_TRANSITION } from '../../src/lab/aws-front';
 import { BUILDS, type BuildName } from '../../src/lab/builds';
-import { type MotoServer, setMotoTransition, startMoto } from '../../src/lab/moto-server';
-import { freePort } from '../../src/lab/ports';
-import { MOTO_ACCOUNT, REGION } from '../aws-helpers';
+import { MOTO_ACCOUNT, REGION, roleCredentials, startFisExperiment, useMotoAndFront } from '../aws-helpers';
 import { waitFor } from '../helpers';
 
 const ROLE = `arn:aws:iam::${MOTO_ACCOUNT}:role/orders-autoscaling`;
-let moto: MotoServer;
-let front: AwsFront;
-let frontUrl: string;
+const lab = useMotoAndFront();
 let ec2: EC2Client;
 let fis: FisClient;
 
 beforeAll(async () => {
-  moto = await startMoto(await freePort());
-  await setMotoTransition(moto.url, 'fis::experiment', LAB_FIS_TRANSITION);
-  front = new AwsFront({ motoUrl: moto.url, pollEveryMs: 250 });
-  frontUrl = await front.listen();
-  ec2 = new EC2Client({ region: REGION, endpoint: moto.url });
-  fis = new FisClient({ region: REGION, endpoint: moto.url });
+  ec2 = new EC2Client({ region: REGION, endpoint: lab.moto.url });
+  fis = new FisClient({ region: REGION, endpoint: lab.moto.url });
   // moto's first launch loads its EC2 catalogue (seconds); the fragile build's 1s timeout would spend them failing.
   const warm = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }));
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: [warm.Instances?.[0]?.InstanceId ?? ''] }));
-});
-afterAll(async () => {
-  await front?.close();
-  await moto?.stop();
 });
 
 /** The orders fleet as moto has it: instance id → state, terminated ones left out. */
@@ -66,19 +47,12 @@ const running = async () => Object.entries(await fleet()).filter(([, state]) => 
 
 /** An autoscaler of the build, as the autoscaling role; stopped, and its fleet terminated, after the test. */
 async function startAutoscaler(build: BuildName, desired: number) {
-  const assumed = await new STSClient({ region: REGION, endpoint: moto.url }).send(
-    new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: `autoscaler-${build}` }),
-  );
   const lines: string[] = [];
   const autoscaler = new Autoscaler({
     desired,
-    ec2Endpoint: frontUrl,
+    ec2Endpoint: lab.frontUrl,
     behaviour: BUILDS[build].autoscaler,
-    credentials: {
-      accessKeyId: assumed.Credentials?.AccessKeyId ?? '',
-      secretAccessKey: assumed.Credentials?.SecretAccessKey ?? '',
-      sessionToken: assumed.Credentials?.SessionToken,
-    },
+    credentials: await roleCredentials(lab.moto.url, ROLE, `autoscaler-${build}`),
     scaleInOrder: (ids) => ids,
     log: (line) => lines.push(line),
   });
@@ -91,29 +65,15 @@ async function startAutoscaler(build: BuildName, desired: number) {
   return { autoscaler, lines };
 }
 
-async function startFis(actions: Record<string, { actionId: string; parameters: Record<string, string> }>) {
-  const created = await fis.send(
-    new CreateExperimentTemplateCommand({
-      description: 'autoscaler test',
-      roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/gameday-fis`,
-      stopConditions: [{ source: 'none' }],
-      targets: {
-        'autoscaling-role': { resourceType: 'aws:iam:role', resourceArns: [ROLE], selectionMode: 'ALL' },
-      },
-      actions: Object.fromEntries(
-        Object.entries(actions).map(([name, a]) => [name, { ...a, targets: { Roles: 'autoscaling-role' } }]),
-      ),
-    }),
-  );
-  const started = await fis.send(
-    new StartExperimentCommand({ experimentTemplateId: created.experimentTemplate?.id }),
-  );
-  const id = started.experiment?.id ?? '';
-  onTestFinished(async () => {
-    await fis.send(new StopExperimentCommand({ id }));
+const startFis = (actions: Record<string, { actionId: string; parameters: Record<string, string> }>) =>
+  startFisExperiment(fis, {
+    targets: {
+      'autoscaling-role': { resourceType: 'aws:iam:role', resourceArns: [ROLE], selectionMode: 'ALL' },
+    },
+    actions: Object.fromEntries(
+      Object.entries(actions).map(([name, a]) => [name, { ...a, targets: { Roles: 'autoscaling-role' } }]),
+    ),
   });
-  return id;
-}
 
 const NO_CAPACITY = {
   'no-capacity': {
@@ -136,7 +96,7 @@ async function leaseCollapse(build: BuildName) {
   const experiment = await startFis(NO_CAPACITY);
   // Only once the front has read the experiment does it answer launches with no capacity: a loss
   // before that would be replaced at once, and nothing would ever fail.
-  await waitFor(() => front.active.some((action) => action.experimentId === experiment), {
+  await waitFor(() => lab.front.active.some((action) => action.experimentId === experiment), {
     what: 'the front to take the experiment into effect',
   });
   const [lost] = (await running())[0] ?? [''];

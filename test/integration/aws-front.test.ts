@@ -15,34 +15,30 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
-  CreateExperimentTemplateCommand,
-  type CreateExperimentTemplateCommandInput,
   FisClient,
   GetExperimentCommand,
   ListExperimentsCommand,
-  StartExperimentCommand,
   StopExperimentCommand,
 } from '@aws-sdk/client-fis';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { AwsFront, LAB_FIS_TRANSITION } from '../../src/lab/aws-front';
-import { type MotoServer, setMotoTransition, startMoto } from '../../src/lab/moto-server';
-import { freePort } from '../../src/lab/ports';
-import { dynamoUrl, MOTO_ACCOUNT, REGION } from '../aws-helpers';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { AwsFront } from '../../src/lab/aws-front';
+import {
+  dynamoUrl,
+  MOTO_ACCOUNT,
+  REGION,
+  roleCredentials,
+  startFisExperiment,
+  useMotoAndFront,
+} from '../aws-helpers';
 import { toxiproxyUrl, uniqueName, waitFor } from '../helpers';
 
 const ROLE = `arn:aws:iam::${MOTO_ACCOUNT}:role/orders-autoscaling`;
-let moto: MotoServer;
-let front: AwsFront;
-let frontUrl: string;
 let subnetId: string;
 let dynamoProxy: string;
 let fis: FisClient;
 
-beforeAll(async () => {
-  moto = await startMoto(await freePort());
-  await setMotoTransition(moto.url, 'fis::experiment', LAB_FIS_TRANSITION);
-  const ec2 = new EC2Client({ region: REGION, endpoint: moto.url });
+const lab = useMotoAndFront(async (motoUrl) => {
+  const ec2 = new EC2Client({ region: REGION, endpoint: motoUrl });
   const subnets = await ec2.send(
     new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: ['us-east-1a'] }] }),
   );
@@ -59,59 +55,24 @@ beforeAll(async () => {
     }),
   });
   expect(created.status).toBe(201);
-  front = new AwsFront({
-    motoUrl: moto.url,
-    dynamodb: { toxiproxyUrl: toxiproxyUrl(), proxy: dynamoProxy, subnetId },
-    pollEveryMs: 250,
-  });
-  frontUrl = await front.listen();
-  fis = new FisClient({ region: REGION, endpoint: moto.url });
+  fis = new FisClient({ region: REGION, endpoint: motoUrl });
+  return { dynamodb: { toxiproxyUrl: toxiproxyUrl(), proxy: dynamoProxy, subnetId } };
 });
 afterAll(async () => {
-  await front?.close();
   await fetch(`${toxiproxyUrl()}/proxies/${dynamoProxy}`, { method: 'DELETE' }).catch(() => undefined);
-  await moto?.stop();
 });
 
 /** EC2 through the front as the lab's autoscaler: credentials of the role, from moto's STS. */
 async function ec2AsRole(roleArn = ROLE): Promise<EC2Client> {
-  const assumed = await new STSClient({ region: REGION, endpoint: moto.url }).send(
-    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'autoscaler' }),
-  );
-  const { AccessKeyId, SecretAccessKey, SessionToken } = assumed.Credentials ?? {};
   return new EC2Client({
     region: REGION,
-    endpoint: frontUrl,
+    endpoint: lab.frontUrl,
     maxAttempts: 1,
-    credentials: {
-      accessKeyId: AccessKeyId ?? '',
-      secretAccessKey: SecretAccessKey ?? '',
-      sessionToken: SessionToken,
-    },
+    credentials: await roleCredentials(lab.moto.url, roleArn, 'autoscaler'),
   });
 }
 
-/** A template as the FIS console or CLI would create it, started in moto; stopped when the test ends. */
-async function startFis(
-  template: Omit<CreateExperimentTemplateCommandInput, 'roleArn' | 'stopConditions' | 'description'>,
-) {
-  const created = await fis.send(
-    new CreateExperimentTemplateCommand({
-      description: 'aws-front test',
-      roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/gameday-fis`,
-      stopConditions: [{ source: 'none' }],
-      ...template,
-    }),
-  );
-  const started = await fis.send(
-    new StartExperimentCommand({ experimentTemplateId: created.experimentTemplate?.id }),
-  );
-  const id = started.experiment?.id ?? '';
-  onTestFinished(async () => {
-    await fis.send(new StopExperimentCommand({ id }));
-  });
-  return id;
-}
+const startFis = (template: Parameters<typeof startFisExperiment>[1]) => startFisExperiment(fis, template);
 
 const roleTarget = {
   'autoscaling-role': { resourceType: 'aws:iam:role', resourceArns: [ROLE], selectionMode: 'ALL' },
@@ -135,7 +96,7 @@ const failure = (call: Promise<unknown>) =>
 describe('the lab AWS front', () => {
   it('answers RunInstances from the targeted role with InsufficientInstanceCapacity while the experiment runs, as EC2 does', async () => {
     const autoscaler = await ec2AsRole();
-    const someoneElse = new EC2Client({ region: REGION, endpoint: frontUrl, maxAttempts: 1 });
+    const someoneElse = new EC2Client({ region: REGION, endpoint: lab.frontUrl, maxAttempts: 1 });
     expect(await failure(launch(autoscaler))).toBeNull();
     const id = await startFis({
       targets: roleTarget,
@@ -163,7 +124,7 @@ describe('the lab AWS front', () => {
     expect(await failure(launch(autoscaler, 'us-east-1c'))).toBeNull();
     expect(await failure(autoscaler.send(new DescribeInstancesCommand({})))).toBeNull();
     // FIS's answers through the front say what FIS would: running, then stopped.
-    const viaFront = new FisClient({ region: REGION, endpoint: frontUrl });
+    const viaFront = new FisClient({ region: REGION, endpoint: lab.frontUrl });
     const running = await viaFront.send(new GetExperimentCommand({ id }));
     expect(running.experiment?.state?.status).toBe('running');
     expect(running.experiment?.actions?.['no-capacity']?.state?.status).toBe('running');
@@ -176,7 +137,7 @@ describe('the lab AWS front', () => {
   });
 
   it("lists a just-started experiment as running, before the front's own poll has seen it", async () => {
-    const slow = new AwsFront({ motoUrl: moto.url, pollEveryMs: 600_000 });
+    const slow = new AwsFront({ motoUrl: lab.moto.url, pollEveryMs: 600_000 });
     const slowUrl = await slow.listen();
     onTestFinished(() => slow.close());
     const id = await startFis({
@@ -285,7 +246,7 @@ describe('the lab AWS front', () => {
   });
 
   it('carries out aws:ec2:stop-instances: the selected share stopped, started again after startInstancesAfterDuration', async () => {
-    const ec2 = new EC2Client({ region: REGION, endpoint: moto.url });
+    const ec2 = new EC2Client({ region: REGION, endpoint: lab.moto.url });
     const fleetTag = uniqueName('fleet');
     const launched = await ec2.send(
       new RunInstancesCommand({
