@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { isProviderFailure } from '../providers/fault-provider';
 import type { MarkedFault, SweepSource } from './marks';
 
 export interface SweptFault {
@@ -26,7 +27,12 @@ export interface SweepOptions {
   apply: boolean;
   /** Of the orphans, which to revert now (the worker's grace period); all when absent. */
   ripe?: (fault: MarkedFault) => boolean;
+  /** The wait before the second look at a source that did not answer (doubled before the third). */
+  retryDelayMs?: number;
 }
+
+/** Looks at a source up to this many times while it does not answer. */
+const FIND_ATTEMPTS = 3;
 
 export async function sweep(
   client: Client,
@@ -37,7 +43,7 @@ export async function sweep(
   const found = (
     await Promise.all(
       sources.map((source) =>
-        source.find().catch((error: Error) => {
+        findPatiently(source, options.retryDelayMs ?? 1_000).catch((error: Error) => {
           unreadable.push({ source: source.name, error: error.message });
           return [];
         }),
@@ -63,6 +69,25 @@ export async function sweep(
     }
   }
   return { orphaned, live, unreadable };
+}
+
+/**
+ * The sweep is for when things are broken: a server slow to answer on a loaded machine is asked
+ * again before it is called unreadable. A refusal is an answer, and is not asked again.
+ */
+async function findPatiently(source: SweepSource, delayMs: number): Promise<MarkedFault[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await source.find();
+    } catch (error) {
+      const retryable = isProviderFailure(error) && error.kind === 'unavailable';
+      if (!retryable || attempt === FIND_ATTEMPTS) {
+        if (retryable) (error as Error).message += ` (${attempt} attempts)`;
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 async function isLive(client: Client, runId: string): Promise<boolean> {
