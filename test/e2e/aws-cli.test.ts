@@ -55,15 +55,19 @@ async function healthServer(): Promise<string> {
  */
 async function rehearsal(file: string, healthUrl: string, dir: string): Promise<string> {
   const doc = parseDocument(await readFile(join(AWS_DIR, file), 'utf8'));
-  // Every phase 20 minutes at a thousandth of real time: 1.2 seconds each.
+  // Every phase 50 minutes at a thousandth of real time: 3 seconds each, of which an FIS inject
+  // (start, wait until running) can take more than a second on a busy machine.
   doc.set('timeScale', 0.001);
   doc.setIn(['recovery', 'within'], '10s');
-  for (const [i, probe] of (doc.toJS().steadyState as { name: string }[]).entries()) {
-    doc.setIn(['steadyState', i, 'sample'], doc.createNode({ every: '50ms', count: 3 }));
+  for (const [i, probe] of (doc.toJS().steadyState as { name: string; ec2Fleet?: unknown }[]).entries()) {
+    // A fleet is a DescribeInstances on moto, slower than the health server under load: sampled
+    // every 50ms it would miss the samples a phase needs to hold.
+    const every = probe.ec2Fleet ? '250ms' : '50ms';
+    doc.setIn(['steadyState', i, 'sample'], doc.createNode({ every, count: 3 }));
     if (probe.name === 'orders-healthy') doc.setIn(['steadyState', i, 'http', 'url'], healthUrl);
   }
   doc.setIn(['guardrails', 0, 'every'], '100ms');
-  for (const i of (doc.toJS().phases as unknown[]).keys()) doc.setIn(['phases', i, 'duration'], '20m');
+  for (const i of (doc.toJS().phases as unknown[]).keys()) doc.setIn(['phases', i, 'duration'], '50m');
   const out = join(dir, file);
   await writeFile(out, doc.toString());
   return out;
