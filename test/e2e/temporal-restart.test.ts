@@ -111,38 +111,48 @@ describe('the Temporal server killed mid-phase and restarted on its database', (
     const guardrail = watch?.guardrails[0];
     if (!guardrail) throw new Error('the journal has no guardrail summary');
 
-    // The hole covers the outage, and the journal knows how much it missed.
+    // Either the watch's samples of the outage were lost with its attempt (the server timed it out
+    // and a new attempt resumed from the last heartbeat), and the journal knows how much it
+    // missed; or the attempt lived through the outage on a worker that kept sampling, and its
+    // samples cover it. Which one is the server's timing; losing samples silently is neither.
     const gap = guardrail.gaps?.find((g) => g.from <= killedAt && g.to >= killedAt + OUTAGE_MS);
-    expect(gap, JSON.stringify(guardrail.gaps)).toBeDefined();
-    expect(gap?.missed).toBeGreaterThanOrEqual(OUTAGE_MS / 100 - 5);
-    expect(guardrail.expected).toBeGreaterThan(guardrail.samples);
-    expect(watch?.expectations[0]?.summary.gaps?.length).toBeGreaterThan(0);
-
-    // Half a phase unseen is not a phase that held.
-    const seen = guardrail.samples / (guardrail.expected ?? 1);
-    if (seen < 0.8) {
-      expect(journal.verdict).toBe('deviated');
-      expect(journal.reason).toMatch(
-        /too few samples to hold: guardrail svc-up in slow saw \d+ of ~\d+ samples/,
-      );
-    }
-
     const report = await openReport(join(outDir, 'report.html'));
     try {
       const figure = report.page.locator('figure[data-probe="svc-up"]');
-      expect(await figure.locator('.gap-band').count()).toBeGreaterThanOrEqual(2);
-      // No line crosses the gap: each series path starts again after it.
-      for (const d of await figure
-        .locator('.series path')
-        .evaluateAll((paths) => paths.map((p) => p.getAttribute('d') ?? '')))
-        expect(d.match(/M/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
-      // The guardrail and the expectation both lost samples; whichever missed its first one
-      // earlier is listed first.
-      const gapLines = await report.page.locator('ul.gaps li').allTextContents();
-      expect(gapLines.some((line) => line.startsWith('svc-ok in slow: '))).toBe(true);
-      expect(gapLines.find((line) => line.startsWith('svc-up '))).toMatch(
-        /^svc-up in slow: no samples for [\d.]+s from \+[\d.m]+s \(\d+ planned samples missed\)$/,
-      );
+      if (gap) {
+        expect(gap.missed).toBeGreaterThanOrEqual(OUTAGE_MS / 100 - 5);
+        expect(guardrail.expected).toBeGreaterThan(guardrail.samples);
+        expect(watch?.expectations[0]?.summary.gaps?.length).toBeGreaterThan(0);
+        // Half a phase unseen is not a phase that held.
+        if (guardrail.samples / (guardrail.expected ?? 1) < 0.8) {
+          expect(journal.verdict).toBe('deviated');
+          expect(journal.reason).toMatch(
+            /too few samples to hold: guardrail svc-up in slow saw \d+ of ~\d+ samples/,
+          );
+        }
+        expect(await figure.locator('.gap-band').count()).toBeGreaterThanOrEqual(2);
+        // No line crosses the gap: each series path starts again after it.
+        for (const d of await figure
+          .locator('.series path')
+          .evaluateAll((paths) => paths.map((p) => p.getAttribute('d') ?? '')))
+          expect(d.match(/M/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+        // The guardrail and the expectation both lost samples; whichever missed its first one
+        // earlier is listed first.
+        const gapLines = await report.page.locator('ul.gaps li').allTextContents();
+        expect(gapLines.some((line) => line.startsWith('svc-ok in slow: '))).toBe(true);
+        expect(gapLines.find((line) => line.startsWith('svc-up '))).toMatch(
+          /^svc-up in slow: no samples for [\d.]+s from \+[\d.m]+s \(\d+ planned samples missed\)$/,
+        );
+      } else {
+        const during = (guardrail.gaps ?? []).filter(
+          (g) => g.to >= killedAt && g.from <= killedAt + OUTAGE_MS,
+        );
+        expect(during, JSON.stringify(guardrail.gaps)).toEqual([]);
+        expect(guardrail.samples).toBeGreaterThanOrEqual(
+          0.8 * (guardrail.expected ?? Number.POSITIVE_INFINITY),
+        );
+        expect(await figure.locator('.gap-band').count()).toBe(0);
+      }
       await report.screenshot('report-temporal-restart');
       expect(report.complaints).toEqual([]);
     } finally {
