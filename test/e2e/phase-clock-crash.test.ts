@@ -52,7 +52,7 @@ async function holdingForwarder(hold: (request: IncomingMessage) => boolean) {
   };
 }
 
-describe('a worker killed during one of a phase injects', () => {
+describe("a worker killed during one of a phase's injects", () => {
   it("starts the phase's clock when the first fault was in place, not when the retried inject landed", async () => {
     const [first, second] = [await startTarget('first'), await startTarget('late')];
     const forwarder = await holdingForwarder(
