@@ -9,6 +9,12 @@ export interface Injected {
   handle: FaultHandle;
   /** What it touches, in words, for the workflow's event log (which names no provider). */
   description: string;
+  /**
+   * A retry that found no earlier attempt's moment in place: `injectedAt` is this attempt's, late
+   * by however long Temporal took to give up on the one before (a dead worker: the heartbeat
+   * timeout). The phase's clock does not wait for it (workflows/gameday-run.ts).
+   */
+  retried?: true;
 }
 
 export async function injectFault(handle: FaultHandle): Promise<Injected> {
@@ -31,6 +37,7 @@ export async function injectFault(handle: FaultHandle): Promise<Injected> {
     const injectedAt = earlier?.injectedAt ?? Date.now();
     liveness.carry({ injectedAt });
     const injected = withBody(handle, body);
-    return { injectedAt, handle: injected, description: describeHandle(injected) };
+    const retried = context.info.attempt > 1 && !earlier ? { retried: true as const } : {};
+    return { injectedAt, handle: injected, description: describeHandle(injected), ...retried };
   });
 }

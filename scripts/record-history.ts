@@ -3,7 +3,8 @@
  * passes (two phases, a rollback step), one a guardrail aborts, and one with AWS faults (EC2 stop
  * and an FIS experiment, against moto) that holds target locks, and one with people in it (a gate
  * approved by an update, an observer note, webhooks), one whose faults overlap on the phase's
- * timeline (a late fault with a duration of its own, an expectation during it), and one with a
+ * timeline (a late fault with a duration of its own, an expectation during it), one whose phase
+ * clock starts from its injects' own moments (two faults in together), and one with a
  * continuity plan (a write probe's acknowledged writes read back after recovery). Re-record only when a workflow
  * change is meant to break replay of old runs, and say why in the commit.
  *
@@ -120,6 +121,17 @@ const timed = experiment(
     expect: [{ probe: svc-ok, during: svc-late, expect: { errorRate: 0 } }]`,
 );
 
+// Two faults that go in together start the phase's clock from when the last was in place, as the
+// injects saw it (the phase-clock-from-injects patch).
+const together = experiment(
+  'recorded-phase-clock',
+  `  - name: both
+    duration: 1s
+    faults:
+      - { name: svc-latency, toxiproxy: { proxy: svc, toxic: latency, attributes: { latency: 20 } } }
+      - { name: svc-resets, toxiproxy: { proxy: svc, toxic: reset_peer, toxicity: 0.01, attributes: {} } }`,
+);
+
 const withPeople = parseExperiment(
   `version: 1
 name: recorded-people
@@ -220,6 +232,7 @@ await worker.runUntil(async () => {
     ['gate-note-notify.json', withPeople],
     ['fault-timeline.json', timed],
     ['continuity.json', withContinuity],
+    ['phase-clock.json', together],
   ] as const) {
     // A recorded history is a promise to runs of that era: keep it, unless told to re-record.
     if (existsSync(join(OUT, file)) && !process.argv.includes('--rerecord')) {

@@ -19,6 +19,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
+import type { Injected } from '../activities/inject-fault';
 import type { WrittenJournal } from '../activities/journal';
 import { formatDuration } from '../src/experiment/duration';
 import type { FaultTiming } from '../src/experiment/fault-timing';
@@ -140,11 +141,12 @@ async function runExperiment(run: RunState, notifier: Notifier): Promise<void> {
       .filter((handle) => !startsLate(handle.name))
       .map((handle) => run.record(run.resolved(handle)));
     run.enter('injecting');
-    await injectAll(run, faults);
+    const injects = await injectAll(run, faults);
 
     // The phase lasts its duration from when its faults are in place: an FIS experiment can take
     // minutes to start, and that wait is not part of the fault. Its timeline counts from there too.
-    const faultsInPlaceAt = Date.now();
+    // Runs recorded before the phase clock read the injects' own moments started it on their return.
+    const faultsInPlaceAt = patched('phase-clock-from-injects') ? phaseClock(injects) : Date.now();
     run.watchUntil(faultsInPlaceAt + phase.durationMs);
     const watch = await watchWithTimeline(run, phase, faults, timings, faultsInPlaceAt).finally(() => {
       // An abort cancels the watch: the phase still ended, and the reports need to know when.
@@ -307,15 +309,33 @@ async function sleepUntil(at: number): Promise<void> {
 }
 
 /**
+ * When a phase's faults were in place: when the last of them took effect, as each inject saw it
+ * (an FIS experiment running, instances stopped). An inject retried after its worker died counts
+ * only when every one was: the seconds Temporal took to notice the dead worker would otherwise keep
+ * every other fault of the phase in that much longer than planned (it stays its planned time; the
+ * retried one is in for less, and the journal's injectedAt says so).
+ */
+function phaseClock(injects: Injected[]): number {
+  const firstTries = injects.filter((inject) => !inject.retried).map((inject) => inject.injectedAt);
+  const retries = injects.map((inject) => inject.injectedAt);
+  const inPlaceAt = firstTries.length ? Math.max(...firstTries) : Math.min(...retries);
+  // Nothing went in with the phase (every fault starts later): it starts now. Nor is it ever later
+  // than now, whatever the worker's clock said.
+  return injects.length ? Math.min(inPlaceAt, Date.now()) : Date.now();
+}
+
+/**
  * Injects a phase's faults together. Injects are not cancellable: an abort waits for them, so a
  * revert can never run before an inject still in flight lands behind it.
  */
-async function injectAll(run: RunState, faults: FaultRecord[]): Promise<void> {
+async function injectAll(run: RunState, faults: FaultRecord[]): Promise<Injected[]> {
   const results = await CancellationScope.nonCancellable(() =>
     Promise.allSettled(
       faults.map(async (fault) => {
         try {
-          run.injected(fault, await activities.injectFault(fault.handle));
+          const injected = await activities.injectFault(fault.handle);
+          run.injected(fault, injected);
+          return injected;
         } catch (error) {
           run.injectFailed(fault, messageOf(error));
           throw error;
@@ -325,6 +345,7 @@ async function injectAll(run: RunState, faults: FaultRecord[]): Promise<void> {
   );
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
+  return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
 }
 
 /**

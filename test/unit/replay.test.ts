@@ -18,6 +18,7 @@ const histories = [
   'gate-note-notify.json',
   'fault-timeline.json',
   'continuity.json',
+  'phase-clock.json',
 ];
 
 describe('recorded histories', () => {

@@ -5,8 +5,6 @@
  * Secrets are `${GAMEDAY_SECRET_*}` references in the plan, filled in here on the worker.
  */
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { fillInSecrets, withoutSecretValues } from '../../experiment/worker-secrets';
 import { describeFetchError } from './http';
 
@@ -92,7 +90,7 @@ async function get(
   const https = url.protocol === 'https:';
   const ca = https && server.tls?.caFile ? await readFile(server.tls.caFile) : undefined;
   return new Promise((resolve, reject) => {
-    const request = (https ? httpsRequest : httpRequest)(
+    const request = requestFunction(https)(
       url,
       {
         method: 'GET',
@@ -120,4 +118,16 @@ async function get(
     request.on('error', reject);
     request.end();
   });
+}
+
+/**
+ * node:http and node:https as CommonJS modules, not ES imports: Node's ES module wrapper of
+ * node:http reads every export, among them the lazy WebSocket and fetch classes, which loads
+ * undici (~100 ms of CPU) in every command that loads the provider registry, `validate` and
+ * `status` included, though only a worker sampling Prometheus ever sends a request.
+ */
+function requestFunction(https: boolean) {
+  return https
+    ? process.getBuiltinModule('node:https').request
+    : process.getBuiltinModule('node:http').request;
 }
