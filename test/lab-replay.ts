@@ -2,7 +2,7 @@
  * The October 20 replay against one build of the lab, end to end, and what a reader of its
  * reports gets. The helpers run things and return what they saw; the two replay tests assert.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildName } from '../src/lab/builds';
 import { probeKinds } from '../src/providers';
@@ -66,7 +66,11 @@ export async function replayAgainst(build: BuildName): Promise<Replay> {
   } finally {
     await observer.stop();
   }
-  const journal: Journal = JSON.parse(await readFile(join(out, runId, 'journal.json'), 'utf8'));
+  const journalText = await readFile(join(out, runId, 'journal.json'), 'utf8');
+  // Kept beside the report's screenshot: a replay that failed on a busy machine can be read after.
+  await mkdir(join(PROJECT_ROOT, 'test-results'), { recursive: true });
+  await writeFile(join(PROJECT_ROOT, 'test-results', `journal-replay-${build}.json`), journalText);
+  const journal: Journal = JSON.parse(journalText);
   const errorsByWindow = await awsErrorsByWindow(lab.endpoints.prometheus ?? '', journal);
   const down = await takeLabDown(lab);
   return {
