@@ -38,15 +38,16 @@ describe('the October 20 replay against the fragile build', () => {
     expect(errorClassesIn(replay, 'ec2-launches-fail')).toContain('autoscaler:InsufficientInstanceCapacity');
     const lost = journal.faults.find((f) => f.handle.name === 'hosts-lost');
     const outage = journal.phases.find((p) => p.name === 'dynamodb-outage')?.watch;
-    // From when the host was stopped (after the launch failures were in place: its startAfter)
-    // until the phase ends and its faults come out together (the launches work again before the
-    // host is running again); less its first half second, where a look taken just before the stop
-    // may be stamped after it.
-    const whileLost = seen.filter(
-      (o) => o.at >= (lost?.injectedAt ?? 0) + 500 && o.at <= (outage?.endedAt ?? 0),
-    );
+    // From when moto first showed the host stopped (FIS stops it on the AWS front's next look at
+    // its experiments, once the experiment runs; after the launch failures were in place: its
+    // startAfter) until the phase ends and its faults come out together (the launches work again
+    // before the host is running again); less its first half second, where a look taken just
+    // before the stop may be stamped after it.
     const running = (o: (typeof seen)[number]) =>
       Object.values(o.fleet).filter((s) => s === 'running').length;
+    const stoppedAt =
+      seen.find((o) => o.at >= (lost?.injectedAt ?? 0) && running(o) < 4)?.at ?? Number.POSITIVE_INFINITY;
+    const whileLost = seen.filter((o) => o.at >= stoppedAt + 500 && o.at <= (outage?.endedAt ?? 0));
     const launchesFail = journal.faults.find((f) => f.handle.name === 'ec2-launches-fail');
     expect(lost?.injectedAt).toBeGreaterThan(launchesFail?.injectedAt ?? Number.POSITIVE_INFINITY);
     expect(whileLost.length).toBeGreaterThan(10);
