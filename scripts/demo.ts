@@ -14,6 +14,7 @@ import { labDown, labEnv, labUp } from '../src/lab/lab';
 import { compareRuns, renderCompareMarkdown } from '../src/report/compare';
 import { renderCompareHtml } from '../src/report/compare-html';
 import { scorecard } from '../src/report/continuity';
+import { renderFidelityMarkdown } from '../src/report/fidelity';
 import type { Journal } from '../src/report/journal';
 import { PROJECT_ROOT } from '../src/tools';
 
@@ -77,6 +78,9 @@ if (outcomes.length > 1) {
   console.log(pc.bold(`\nthe builds compared: ${join(dir, 'compare.html')}`));
   console.log(`  (and ${join(dir, 'compare.md')})`);
 }
+// What the lab's clients saw in each fault's window beside what clients saw on October 20 (README, "Fidelity").
+console.log(pc.bold('\nfidelity: the error classes per fault window, October 20 and the lab'));
+console.log(renderFidelityMarkdown(outcomes.map(({ build, journal }) => ({ label: build, journal }))));
 const asExpected = outcomes.every(({ build, journal }) => journal.verdict === EXPECTED[build]);
 process.exitCode = asExpected ? 0 : 1;
 

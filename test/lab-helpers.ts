@@ -3,7 +3,9 @@
  * evidence that each phase's fault really was in place, independent of our journal), and the
  * lab's state after a run. Helpers look and return what they saw; the test files assert.
  */
+import { Resolver } from 'node:dns/promises';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { FisClient, ListExperimentsCommand } from '@aws-sdk/client-fis';
 import { onTestFinished } from 'vitest';
 import type { BuildName } from '../src/lab/builds';
 import { isAlive, type LabInfo, labDown, labEnv, labProcesses, labUp } from '../src/lab/lab';
@@ -38,23 +40,44 @@ export interface Observation {
   proxies: Record<string, ProxyView>;
   /** moto's view of the orders fleet: instance id → state. */
   fleet: Record<string, string>;
+  /** What the lab's DNS server answers for DynamoDB's name: its addresses, or the error code. */
+  dynamodbName: string;
+  /** The gameday faults whose FIS experiment the lab's AWS front reports running. */
+  fisRunning: string[];
 }
 
-/** Polls the lab's Toxiproxy and moto until stopped: what was really injected, and when. */
+/** Polls the lab's Toxiproxy, moto, DNS server and AWS front until stopped: what was really injected, and when. */
 export function observeLab(lab: LabInfo, everyMs = 100) {
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint: lab.endpoints.moto });
+  // Through the front: it reports an experiment running as FIS would, which moto alone does not.
+  const fis = new FisClient({
+    region: 'us-east-1',
+    endpoint: lab.endpoints.aws,
+    credentials: { accessKeyId: 'lab-observer', secretAccessKey: 'lab-observer' },
+  });
+  const resolver = new Resolver({ timeout: 1_000, tries: 1 });
+  resolver.setServers([lab.endpoints.dns]);
   return pollUntilStopped(everyMs, async (): Promise<Observation> => {
     const sentAt = Date.now();
-    const [proxies, instances] = await Promise.all([
+    const [proxies, instances, dynamodbName, experiments] = await Promise.all([
       fetch(`${lab.endpoints.toxiproxy}/proxies`).then((r) => r.json() as Promise<Record<string, ProxyView>>),
       ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['orders'] }] })),
+      resolver.resolve4(lab.dnsZone.dynamodb).then(
+        (addresses) => addresses.join(','),
+        (error: NodeJS.ErrnoException) => error.code ?? 'error',
+      ),
+      fis.send(new ListExperimentsCommand({})),
     ]);
     const fleet = Object.fromEntries(
       (instances.Reservations ?? [])
         .flatMap((r) => r.Instances ?? [])
         .map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']),
     );
-    return { at: Date.now(), sentAt, proxies, fleet };
+    const fisRunning = (experiments.experiments ?? [])
+      .filter((e) => e.state?.status === 'running')
+      .map((e) => e.tags?.['gameday:fault'] ?? '')
+      .filter(Boolean);
+    return { at: Date.now(), sentAt, proxies, fleet, dynamodbName, fisRunning };
   });
 }
 
@@ -64,23 +87,38 @@ const toxic =
     proxy?.toxics.some((t) => t.type === type && (toxicity === undefined || t.toxicity === toxicity)) ??
     false;
 const someStopped = (o: Observation) => Object.values(o.fleet).some((state) => state === 'stopped');
+const fisRuns = (fault: string) => (o: Observation) => o.fisRunning.includes(fault);
 
 /** What each replay fault looks like from the servers, not from the journal. */
 export const FAULT_SIGNS: Record<string, (o: Observation) => boolean> = {
-  'dynamodb-unreachable': (o) => o.proxies.dynamodb?.enabled === false,
-  'ec2-launches-fail': (o) => toxic('reset_peer')(o.proxies['ec2-api']),
-  'hosts-lost': someStopped,
+  // The record set emptied: the lab's DNS server has no address for the name.
+  'dynamodb-name-void': (o) => o.dynamodbName === 'ENODATA' || o.dynamodbName === 'ENOTFOUND',
+  // FIS experiments: the AWS front reports them running (and so makes them take effect).
+  'ec2-launches-fail': fisRuns('ec2-launches-fail'),
+  'hosts-lost': fisRuns('hosts-lost'),
   'network-propagation-stalls': (o) => toxic('timeout')(o.proxies['network-manager']),
   'capacity-churns': someStopped,
   'health-checks-flap': (o) => toxic('reset_peer')(o.proxies['health-checks']),
-  'ec2-api-throttled-100': (o) => toxic('latency', 1)(o.proxies['ec2-api']),
-  'ec2-api-throttled-50': (o) => toxic('latency', 0.5)(o.proxies['ec2-api']),
-  'ec2-api-throttled-10': (o) => toxic('latency', 0.1)(o.proxies['ec2-api']),
+  'ec2-api-throttled-100': fisRuns('ec2-api-throttled-100'),
+  'ec2-api-throttled-50': fisRuns('ec2-api-throttled-50'),
+  'ec2-api-throttled-10': fisRuns('ec2-api-throttled-10'),
 };
 /** Stopped instances look alike whichever fault stopped them: only their own window is checked. */
-const SHARED_SIGNS = new Set(['hosts-lost', 'capacity-churns']);
+const SHARED_SIGNS = new Set(['capacity-churns']);
 /** A look is stamped when its requests leave: one this close to a window's edge may see either side. */
 const EDGE_MS = 300;
+/**
+ * The lab's DNS server answers from a copy of the zone refreshed every 250ms, and the AWS front
+ * follows moto's experiments every 300ms: their signs trail the change by up to that much more.
+ */
+const TRAILING_MS: Record<string, number> = {
+  'dynamodb-name-void': 250,
+  'ec2-launches-fail': 300,
+  'hosts-lost': 300,
+  'ec2-api-throttled-100': 300,
+  'ec2-api-throttled-50': 300,
+  'ec2-api-throttled-10': 300,
+};
 
 export interface FaultSightings {
   /** Per fault, how many looks inside its window (injected to reverted) showed it on the servers. */
@@ -108,8 +146,9 @@ export function faultSightings(journal: Journal, seen: Observation[]): FaultSigh
     // Too early: the look's answers were all in before the handle was recorded (the inject runs
     // after that; injectedAt is taken once the server answered, a while after the change on a busy
     // worker). Too late: the look was sent after the revert was seen to have taken effect.
+    const edge = EDGE_MS + (TRAILING_MS[name] ?? 0);
     outsideWindow[name] = seen.filter(
-      (o) => o.at >= first && (o.at < fault.recordedAt - EDGE_MS || o.sentAt > to + EDGE_MS) && sign(o),
+      (o) => o.at >= first && (o.at < fault.recordedAt - EDGE_MS || o.sentAt > to + edge) && sign(o),
     ).length;
   }
   const before = seen.filter((o) => o.at < first);

@@ -2,7 +2,7 @@
  * The October 20 replay against one build of the lab, end to end, and what a reader of its
  * reports gets. The helpers run things and return what they saw; the two replay tests assert.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildName } from '../src/lab/builds';
 import { probeKinds } from '../src/providers';
@@ -27,7 +27,7 @@ import {
 export const REPLAY_PHASES = ['dynamodb-outage', 'ec2-recovery'];
 /** Every fault of the replay, in the order they go in: OCT20.md's offsets, compressed. */
 export const REPLAY_FAULTS = [
-  'dynamodb-unreachable',
+  'dynamodb-name-void',
   'ec2-launches-fail',
   'hosts-lost',
   'network-propagation-stalls',
@@ -44,6 +44,8 @@ export interface Replay {
   runDir: string;
   /** What the lab's servers showed while the run went on. */
   seen: Observation[];
+  /** The services' own counts of their failed AWS calls in each fault's window (the lab's Prometheus). */
+  errorsByWindow: ErrorsByWindow;
   lab: { size: number; after: LabState; down: { processes: number[]; left: number[] } };
 }
 
@@ -64,16 +66,57 @@ export async function replayAgainst(build: BuildName): Promise<Replay> {
   } finally {
     await observer.stop();
   }
-  const journal: Journal = JSON.parse(await readFile(join(out, runId, 'journal.json'), 'utf8'));
+  const journalText = await readFile(join(out, runId, 'journal.json'), 'utf8');
+  // Kept beside the report's screenshot: a replay that failed on a busy machine can be read after.
+  await mkdir(join(PROJECT_ROOT, 'test-results'), { recursive: true });
+  await writeFile(join(PROJECT_ROOT, 'test-results', `journal-replay-${build}.json`), journalText);
+  const journal: Journal = JSON.parse(journalText);
+  const errorsByWindow = await awsErrorsByWindow(lab.endpoints.prometheus ?? '', journal);
   const down = await takeLabDown(lab);
   return {
     run,
     journal,
     runDir: join(out, runId),
     seen: observer.seen,
+    errorsByWindow,
     lab: { size: lab.size, after, down },
   };
 }
+
+/** Per fault, `service:error` → how many of that service's AWS calls failed so in the fault's window. */
+export type ErrorsByWindow = Record<string, Record<string, number>>;
+
+/** A scrape (every 1s) after a window's end still counts what failed inside it. */
+const SCRAPE_LAG_MS = 1_500;
+
+/**
+ * The services' own counts, not the journal's: `gameday_lab_aws_errors_total` (each orders
+ * instance's DynamoDB calls, the autoscaler's EC2 calls, by the SDK's error name), increased over
+ * each fault's window as the journal recorded it, from the lab's Prometheus.
+ */
+async function awsErrorsByWindow(prometheus: string, journal: Journal): Promise<ErrorsByWindow> {
+  const windows: ErrorsByWindow = {};
+  for (const fault of journal.faults) {
+    if (fault.injectedAt === undefined || fault.revertedAt === undefined) continue;
+    const end = fault.revertedAt + SCRAPE_LAG_MS;
+    const seconds = Math.ceil((end - fault.injectedAt) / 1_000);
+    const query = `sum by (service, error) (increase(gameday_lab_aws_errors_total[${seconds}s]))`;
+    const url = `${prometheus}/api/v1/query?${new URLSearchParams({ query, time: String(end / 1_000) })}`;
+    const answer = (await fetch(url).then((r) => r.json())) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    windows[fault.handle.name] = Object.fromEntries(
+      answer.data.result
+        .map((r) => [`${r.metric.service}:${r.metric.error}`, Number(r.value[1])] as const)
+        .filter(([, count]) => count > 0),
+    );
+  }
+  return windows;
+}
+
+/** The error classes (`service:error`) the services counted in a fault's window. */
+export const errorClassesIn = (replay: Replay, fault: string): string[] =>
+  Object.keys(replay.errorsByWindow[fault] ?? {}).sort();
 
 /**
  * What the servers and the journal showed, against what every replay must show whatever the

@@ -29,7 +29,7 @@ export interface Build {
     unhealthyThreshold: number;
     /** With every target unhealthy, route to all of them anyway (as AWS load balancers do). */
     failOpen: boolean;
-    /** Try another target when a connection to one fails. */
+    /** Try the other targets, each once, when a connection to one fails. */
     retryOnConnectionError: boolean;
   };
   autoscaler: {

@@ -98,7 +98,10 @@ export class LoadBalancer {
       return;
     }
     const first = this.next++ % candidates.length;
-    const tries = retryOnConnectionError ? Math.min(2, candidates.length) : 1;
+    // Each target at most once: after a lost host comes back into a network backlog while another
+    // is lost, two of four proven targets lead nowhere, and one retry meets the second as often
+    // as not. A connection refused costs nothing; a request sent twice never happens (answered).
+    const tries = retryOnConnectionError ? candidates.length : 1;
     for (let i = 0; i < tries; i++) {
       const target = candidates[(first + i) % candidates.length] as Target;
       const forwarded = await forward(target.address, request, body, response);

@@ -1,8 +1,8 @@
 /**
  * What the lab's services tell Prometheus (prom-client, the Prometheus client for Node): requests
  * by route and status, their latency as a histogram, and AWS SDK errors by the SDK's `error.name`
- * (ProvisionedThroughputExceededException, InsufficientInstanceCapacity, TimeoutError, ...), as
- * the dashboards of October 20 showed them. One registry per process, served at `/metrics`.
+ * (ProvisionedThroughputExceededException, InsufficientInstanceCapacity, TimeoutError, ...; for a
+ * call that never reached AWS, Node's code: ENODATA), as the dashboards of October 20 showed them. One registry per process, served at `/metrics`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry } from 'prom-client';
@@ -69,7 +69,7 @@ export function countAwsErrors<C extends { middlewareStack: { add: (...args: nev
     try {
       return await next(args);
     } catch (error) {
-      awsErrors.inc({ service, error: (error as Error).name || 'Error' });
+      awsErrors.inc({ service, error: errorClass(error as NodeJS.ErrnoException) });
       throw error;
     }
   };
@@ -78,4 +78,14 @@ export function countAwsErrors<C extends { middlewareStack: { add: (...args: nev
     name: 'gamedayLabAwsErrors',
   });
   return client;
+}
+
+/**
+ * The SDK's error name; for a call that never reached AWS, Node's error code instead (the SDK
+ * passes a failed lookup or connection on as a plain `Error` whose `code` says ENODATA,
+ * ENOTFOUND, ECONNREFUSED): that is the class a client's dashboard tells apart.
+ */
+function errorClass(error: NodeJS.ErrnoException): string {
+  if ((!error.name || error.name === 'Error') && typeof error.code === 'string') return error.code;
+  return error.name || 'Error';
 }

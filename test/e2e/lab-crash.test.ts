@@ -1,10 +1,11 @@
 /**
- * The worker killed with SIGKILL while the lab's EC2 phase has an instance stopped and the EC2 API
- * broken: the other worker, already polling, finishes the phase and the lab ends where it began.
+ * The worker killed with SIGKILL while the lab's EC2 phase has an instance stopped and launches
+ * failing (FIS's InsufficientInstanceCapacity): the other worker, already polling, finishes the phase and the lab ends where it began.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { FisClient, ListExperimentsCommand } from '@aws-sdk/client-fis';
 import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/report/journal';
@@ -51,11 +52,12 @@ describe('the lab with its worker killed during the EC2 phase', () => {
       new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['stopped'] }] }),
     );
     expect((answer.Reservations ?? []).length).toBe(1);
-    const proxies = (await fetch(`${lab.endpoints.toxiproxy}/proxies`).then((r) => r.json())) as Record<
-      string,
-      { toxics: unknown[] }
-    >;
-    expect(proxies['ec2-api']?.toxics).toHaveLength(1);
+    // The launch failures: FIS's experiment, running as the lab's AWS front reports it.
+    const fis = new FisClient({ region: 'us-east-1', endpoint: lab.endpoints.aws });
+    const experiments = (await fis.send(new ListExperimentsCommand({}))).experiments ?? [];
+    expect(
+      experiments.filter((e) => e.state?.status === 'running').map((e) => e.tags?.['gameday:fault']),
+    ).toEqual(['ec2-launches-fail']);
 
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');

@@ -4,6 +4,7 @@ import { NO_JUNIT_ERRORS } from '../junit-schema';
 import {
   availability,
   cleanReplayFacts,
+  errorClassesIn,
   expectedHtml,
   HOSTILE,
   readReports,
@@ -24,18 +25,39 @@ describe('the October 20 replay against the hardened build', () => {
     );
     expect(windows.map(({ phase, during }) => `${phase.name}${during ? ` during ${during}` : ''}`)).toEqual([
       'dynamodb-outage',
-      'dynamodb-outage during dynamodb-unreachable',
+      'dynamodb-outage during dynamodb-name-void',
+      'dynamodb-outage during ec2-launches-fail',
       'ec2-recovery',
       'ec2-recovery during network-propagation-stalls',
       'ec2-recovery during health-checks-flap',
       'ec2-recovery during ec2-api-throttled-100',
+      'ec2-recovery during ec2-api-throttled-50',
+      'ec2-recovery during ec2-api-throttled-10',
     ]);
-    for (const { phase, during } of windows.filter((w) => w.during !== 'ec2-api-throttled-100')) {
+    const ordersWindows = windows.filter(({ phase, during }) =>
+      phase.watch?.expectations.some((e) => e.probe === 'orders-read' && e.during === during),
+    );
+    expect(ordersWindows.map((w) => w.during)).toEqual([
+      undefined,
+      'dynamodb-name-void',
+      undefined,
+      'network-propagation-stalls',
+      'health-checks-flap',
+    ]);
+    for (const { phase, during } of ordersWindows) {
       const where = `${phase.name} ${during ?? ''}`;
       expect(availability(journal, phase.name, 'orders-read', during), where).toBeGreaterThanOrEqual(0.99);
       expect(availability(journal, phase.name, 'orders-write', during), where).toBeGreaterThanOrEqual(0.99);
     }
     expect(journal.recovery.recoveredAfterMs).not.toBeNull();
+    // The error classes, from the services' own counts: while the name is void no DynamoDB call
+    // fails to resolve it (the DNS cache serves the last good answer past its TTL), yet the
+    // autoscaler meets the day's EC2 errors, and backs off (its expectations above held).
+    expect(
+      errorClassesIn(replay, 'dynamodb-name-void').filter((c) => /^orders:(ENODATA|ENOTFOUND)$/.test(c)),
+    ).toEqual([]);
+    expect(errorClassesIn(replay, 'ec2-launches-fail')).toContain('autoscaler:InsufficientInstanceCapacity');
+    expect(errorClassesIn(replay, 'ec2-api-throttled-100')).toContain('autoscaler:RequestLimitExceeded');
     const reports = await readReports(journal, runDir, 'hardened');
     expect(reports.html).toEqual(expectedHtml(journal));
     expect(reports.junitErrors).toEqual(NO_JUNIT_ERRORS);
