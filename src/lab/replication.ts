@@ -143,27 +143,38 @@ export class Replication {
     if (!region) throw new Error(`no region ${regionName}`);
     const upstream = new URL(region.spec.dynamodbUrl);
     const server: Server = createServer((request, response) => {
-      void readBody(request).then((body) => {
-        const call = forward(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            method: request.method,
-            path: request.url,
-            headers: request.headers,
-          },
-          (answer) => {
-            const chunks: Buffer[] = [];
-            answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-            answer.on('end', () => {
-              if (answer.statusCode === 200) this.record(region, request.headers['x-amz-target'], body);
-              response.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(chunks));
-            });
-          },
-        );
-        call.on('error', () => response.destroy());
-        call.end(body);
-      });
+      void readBody(request).then(
+        (body) => {
+          const call = forward(
+            {
+              host: upstream.hostname,
+              port: upstream.port,
+              method: request.method,
+              path: request.url,
+              headers: request.headers,
+            },
+            (answer) => {
+              const chunks: Buffer[] = [];
+              answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+              answer.on('end', () => {
+                if (answer.statusCode === 200) {
+                  try {
+                    this.record(region, request.headers['x-amz-target'], body);
+                  } catch (error) {
+                    this.log(
+                      `replication: a write ${region.spec.name} acknowledged is not replicated: ${error}`,
+                    );
+                  }
+                }
+                response.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(chunks));
+              });
+            },
+          );
+          call.on('error', () => response.destroy());
+          call.end(body);
+        },
+        () => response.destroy(),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
