@@ -1,5 +1,6 @@
 /** `gameday lab up|down|status|env`: the October 20 lab on this machine. */
 import type { Command } from 'commander';
+import { parseDuration } from '../experiment/duration';
 import { isBuildName } from '../lab/builds';
 import { DEFAULT_LAB_HOME, LabError, labDown, labEnv, labStatus, labUp, readLab } from '../lab/lab';
 import { CliError, EXIT } from './exit-codes';
@@ -13,22 +14,31 @@ export function registerLab(program: Command): void {
   lab
     .command('up')
     .description('start the lab in the background and print its endpoints')
-    .option('--build <build>', 'fragile or hardened', 'fragile')
+    .option('--build <build>', 'fragile, hardened or multi-region', 'fragile')
     .option('--size <n>', 'how many orders instances the autoscaler keeps', '4')
     .option('--home <dir>', 'where the lab keeps its state and log', DEFAULT_LAB_HOME)
-    .action(async (options: { build: string; size: string; home: string }) => {
+    .option(
+      '--replication-lag <duration>',
+      'multi-region: how long a write takes to reach the other region (2s)',
+    )
+    .action(async (options: { build: string; size: string; home: string; replicationLag?: string }) => {
       if (!isBuildName(options.build))
-        throw new CliError(`--build ${options.build}: fragile or hardened`, EXIT.invalidInput);
+        throw new CliError(`--build ${options.build}: fragile, hardened or multi-region`, EXIT.invalidInput);
+      const replicationLagMs = replicationLag(options.build, options.replicationLag);
       const size = Number(options.size);
       if (!Number.isInteger(size) || size < 1 || size > 20)
         throw new CliError('--size: a whole number from 1 to 20', EXIT.invalidInput);
       await checkWritableDirectory(options.home);
       try {
-        const info = await labUp({ home: options.home, build: options.build, size });
+        const info = await labUp({ home: options.home, build: options.build, size, replicationLagMs });
         console.log(`lab up: ${info.build} build, ${info.size} orders instances (log: ${info.home}/lab.log)`);
         for (const [name, url] of Object.entries(info.endpoints)) console.log(`  ${name.padEnd(10)} ${url}`);
         for (const [name, listen] of Object.entries(info.proxies))
           console.log(`  proxy ${name.padEnd(16)} ${listen}`);
+        if (info.secondRegion)
+          console.log(
+            `  ${info.secondRegion.name}  dynamodb ${info.secondRegion.dynamodb}, proxy dynamodb-us-west-2 ${info.secondRegion.proxy}, replication lag ${info.secondRegion.replicationLagMs}ms`,
+          );
         console.log(
           `run its experiments with: eval "$(gameday lab env)"; gameday run --local experiments/oct20/replay.yaml`,
         );
@@ -82,6 +92,20 @@ export function registerLab(program: Command): void {
       const info = await requireLab(options.home);
       for (const [name, value] of Object.entries(labEnv(info))) console.log(`export ${name}=${value}`);
     });
+}
+
+function replicationLag(build: string, lag: string | undefined): number | undefined {
+  if (lag === undefined) return undefined;
+  if (build !== 'multi-region')
+    throw new CliError(
+      '--replication-lag: only the multi-region build has a second region',
+      EXIT.invalidInput,
+    );
+  try {
+    return parseDuration(lag);
+  } catch (error) {
+    throw new CliError(`--replication-lag: ${(error as Error).message}`, EXIT.invalidInput);
+  }
 }
 
 async function requireLab(home: string) {

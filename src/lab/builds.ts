@@ -1,6 +1,7 @@
 /**
- * The two builds of the lab's orders system. Each switch is one lesson of October 20: the fragile
- * build has none of them, the hardened build has all, so the same outage shows what each is worth.
+ * The builds of the lab's orders system. Each switch is one lesson of October 20: the fragile
+ * build has none of them, the hardened build has all, so the same outage shows what each is worth;
+ * the multi-region build answers DynamoDB's absence with a second region instead.
  */
 export interface Build {
   name: BuildName;
@@ -19,6 +20,11 @@ export interface Build {
      * resolve, the last good answer is served for at most this long (stale-if-error; 0: never).
      */
     dnsStaleIfErrorMs: number;
+    /**
+     * Fail reads and writes over to the lab's second region when us-east-1's DynamoDB does not
+     * answer, and back once it has answered this many checks in a row (region-failover.ts).
+     */
+    failover?: { region: 'us-west-2'; checkEveryMs: number; failbackAfterChecks: number };
   };
   loadBalancer: {
     /** How often each target is checked. */
@@ -49,7 +55,7 @@ export interface Build {
   };
 }
 
-export type BuildName = 'fragile' | 'hardened';
+export type BuildName = 'fragile' | 'hardened' | 'multi-region';
 
 export const BUILDS: Record<BuildName, Build> = {
   fragile: {
@@ -82,6 +88,30 @@ export const BUILDS: Record<BuildName, Build> = {
       deepHealthCheck: false,
       // Longer than any void the lab plays, short enough that a name gone for good is noticed.
       dnsStaleIfErrorMs: 10 * 60_000,
+    },
+    loadBalancer: {
+      healthCheckIntervalMs: 1_000,
+      newTargetsHealthy: false,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      failOpen: true,
+      retryOnConnectionError: true,
+    },
+    autoscaler: { callTimeoutMs: 5_000, backoff: true, holdSizeWithoutCapacity: true },
+  },
+  // The hardened build's fleet, with another region instead of a cache and a queue: DynamoDB gone
+  // in us-east-1 is DynamoDB in us-west-2, and what replication had not copied there is the cost.
+  'multi-region': {
+    name: 'multi-region',
+    orders: {
+      staleReads: false,
+      writeQueue: false,
+      dynamoTimeoutMs: 300,
+      dynamoRetries: 2,
+      deepHealthCheck: false,
+      // A void name must be seen as void, so that the calls move to the other region.
+      dnsStaleIfErrorMs: 0,
+      failover: { region: 'us-west-2', checkEveryMs: 500, failbackAfterChecks: 3 },
     },
     loadBalancer: {
       healthCheckIntervalMs: 1_000,

@@ -1,6 +1,7 @@
 /**
- * The lab's DNS server: authoritative for one Route 53 hosted zone on moto, answering each query
- * from the zone as moto holds it at that moment, with the record's own TTL. So when the `route53`
+ * The lab's DNS server: authoritative for Route 53 hosted zones on moto (us-east-1's DynamoDB name,
+ * and us-west-2's in the multi-region lab), answering each query from its zone as moto holds it
+ * at that moment, with the record's own TTL. So when the `route53`
  * fault empties a record set, the next query for it is NXDOMAIN (nothing left at the name) or
  * NODATA (other types left), as October 20's resolvers answered for DynamoDB's name. The wire
  * protocol is dns2's (npm); this file only decides the answers. UDP and TCP on one loopback port.
@@ -41,18 +42,19 @@ const fqdn = (name: string) => name.toLowerCase().replace(/\.?$/, '.');
 const ZONE_REFRESH_MS = 250;
 
 export async function startLabDns(
-  zone: ZoneSource,
+  zones: ZoneSource | ZoneSource[],
   log: (line: string) => void = () => {},
 ): Promise<LabDnsServer> {
+  const sources = [zones].flat();
   const route53 = new Route53Client({
     region: 'us-east-1',
-    endpoint: zone.endpoint,
+    endpoint: sources[0]?.endpoint,
     credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
     maxAttempts: 1,
     // A read that hangs would stop the copy from ever catching up.
     requestHandler: { requestTimeout: 5_000 },
   });
-  const apex = fqdn(zone.zoneName);
+  const apexes = sources.map((zone) => fqdn(zone.zoneName));
 
   /**
    * The zone as moto held it at the last read, read again every ZONE_REFRESH_MS in the background,
@@ -60,12 +62,12 @@ export async function startLabDns(
    * by a busy machine delays a change reaching the answers, never the answers themselves. A read
    * that fails keeps the last copy.
    */
-  let copy: ResourceRecordSet[] = await readZone();
+  let copy: ResourceRecordSet[] = await readZones();
   let stopped = false;
   let refreshing: Promise<void> = Promise.resolve();
   const refresh = () => {
     if (stopped) return;
-    refreshing = readZone().then(
+    refreshing = readZones().then(
       (sets) => {
         copy = sets;
       },
@@ -76,7 +78,10 @@ export async function startLabDns(
     });
   };
   setTimeout(refresh, ZONE_REFRESH_MS).unref();
-  async function readZone(): Promise<ResourceRecordSet[]> {
+  async function readZones(): Promise<ResourceRecordSet[]> {
+    return (await Promise.all(sources.map(readZone))).flat();
+  }
+  async function readZone(zone: ZoneSource): Promise<ResourceRecordSet[]> {
     const sets: ResourceRecordSet[] = [];
     let start: { name?: string; type?: string; id?: string } = {};
     for (;;) {
@@ -113,7 +118,7 @@ export async function startLabDns(
     const question = request.questions[0];
     if (!question) return response;
     const name = fqdn(question.name);
-    if (name !== apex && !name.endsWith(`.${apex}`)) {
+    if (!apexes.some((apex) => name === apex || name.endsWith(`.${apex}`))) {
       response.header.rcode = Packet.RCODE.REFUSED;
       return response;
     }
@@ -188,6 +193,9 @@ function resource(name: string, set: ResourceRecordSet, value: string): dns2.Pac
 export const LAB_DNS = {
   zoneName: 'dynamodb.us-east-1.amazonaws.com',
   dynamodbName: 'dynamodb.us-east-1.amazonaws.com',
+  /** The multi-region lab's second region: a zone of its own, which us-east-1's void leaves alone. */
+  failoverZoneName: 'dynamodb.us-west-2.amazonaws.com',
+  failoverName: 'dynamodb.us-west-2.amazonaws.com',
   /**
    * DynamoDB's real TTL is a few seconds; 2s keeps the same ratio to the lab's 10s void as a few
    * seconds to October 20's hours: cached answers run out early in the void.
@@ -199,7 +207,10 @@ export const LAB_DNS = {
  * The lab's private hosted zone on moto with DynamoDB's name at its apex (A 127.0.0.1: the
  * `dynamodb` proxy listens on loopback, so the name leads through the proxy).
  */
-export async function createLabZone(motoUrl: string): Promise<ZoneSource> {
+export async function createLabZone(
+  motoUrl: string,
+  names: { zoneName: string; name: string } = { zoneName: LAB_DNS.zoneName, name: LAB_DNS.dynamodbName },
+): Promise<ZoneSource> {
   const route53 = new Route53Client({
     region: 'us-east-1',
     endpoint: motoUrl,
@@ -207,8 +218,8 @@ export async function createLabZone(motoUrl: string): Promise<ZoneSource> {
   });
   const created = await route53.send(
     new CreateHostedZoneCommand({
-      Name: LAB_DNS.zoneName,
-      CallerReference: `gameday-lab-${Date.now()}`,
+      Name: names.zoneName,
+      CallerReference: `gameday-lab-${names.zoneName}-${Date.now()}`,
       VPC: { VPCRegion: 'us-east-1', VPCId: 'vpc-0a1b2c3d4e5f60718' },
       HostedZoneConfig: { PrivateZone: true, Comment: "the gameday lab: DynamoDB's name" },
     }),
@@ -222,7 +233,7 @@ export async function createLabZone(motoUrl: string): Promise<ZoneSource> {
           {
             Action: 'CREATE',
             ResourceRecordSet: {
-              Name: LAB_DNS.dynamodbName,
+              Name: names.name,
               Type: 'A',
               TTL: LAB_DNS.ttlSeconds,
               ResourceRecords: [{ Value: '127.0.0.1' }],
@@ -232,5 +243,5 @@ export async function createLabZone(motoUrl: string): Promise<ZoneSource> {
       },
     }),
   );
-  return { endpoint: motoUrl, hostedZoneId, zoneName: LAB_DNS.zoneName };
+  return { endpoint: motoUrl, hostedZoneId, zoneName: names.zoneName };
 }

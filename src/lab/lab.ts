@@ -32,13 +32,38 @@ export interface LabInfo {
   dnsZone: { id: string; name: string; dynamodb: string };
   /** host:port each lab proxy listens on. */
   proxies: Record<'dynamodb' | 'ec2-api' | 'network-manager' | 'health-checks', string>;
+  /**
+   * The multi-region build's second region: its dynalite, its name in a zone of its own, the
+   * `dynamodb-us-west-2` proxy its name leads to, and the replication lag the lab started with.
+   */
+  secondRegion?: {
+    name: 'us-west-2';
+    dynamodb: string;
+    dnsZone: { id: string; name: string; dynamodb: string };
+    proxy: string;
+    replicationLagMs: number;
+  };
   pids: { temporal: number; toxiproxy: number; moto: number; prometheus?: number };
 }
 
 export const DEFAULT_LAB_HOME = '.gameday/lab';
 
+/**
+ * How long the multi-region lab's writes take to reach the other region. Global tables usually
+ * replicate within a second, and lag further when a region is in trouble (on October 20,
+ * replication to and from us-east-1 lagged for hours); 2s is a region under strain.
+ */
+export const DEFAULT_REPLICATION_LAG_MS = 2_000;
+
 export async function labUp(
-  options: { home?: string; build?: BuildName; size?: number; timeoutMs?: number } = {},
+  options: {
+    home?: string;
+    build?: BuildName;
+    size?: number;
+    timeoutMs?: number;
+    /** The multi-region build's replication lag (DEFAULT_REPLICATION_LAG_MS). */
+    replicationLagMs?: number;
+  } = {},
 ): Promise<LabInfo> {
   const home = resolve(options.home ?? DEFAULT_LAB_HOME);
   const previous = await supervisorPid(home);
@@ -62,6 +87,8 @@ export async function labUp(
       options.build ?? 'fragile',
       '--size',
       String(options.size ?? 4),
+      '--replication-lag',
+      String(options.replicationLagMs ?? DEFAULT_REPLICATION_LAG_MS),
     ],
     { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', out, out] },
   );
@@ -159,6 +186,16 @@ export async function readLab(home: string = DEFAULT_LAB_HOME): Promise<LabInfo 
   } catch {
     return null; // being written
   }
+}
+
+/** Sets the multi-region lab's replication lag while it runs; what is pending waits the new lag. */
+export async function setReplicationLag(info: LabInfo, lagMs: number): Promise<void> {
+  const answer = await fetch(`${info.endpoints.admin}/lab/replication`, {
+    method: 'POST',
+    body: JSON.stringify({ lagMs }),
+    signal: AbortSignal.timeout(3_000),
+  });
+  if (!answer.ok) throw new LabError(`setting the replication lag: ${answer.status} ${await answer.text()}`);
 }
 
 export async function labStatus(info: LabInfo): Promise<unknown> {

@@ -20,6 +20,7 @@ import {
 import { BUILDS, isBuildName } from './builds';
 import { CachingLookup } from './dns-lookup';
 import { countAwsErrors, metered } from './metrics';
+import { RegionFailover } from './region-failover';
 
 const instanceId = process.env.INSTANCE_ID ?? 'unknown';
 const table = process.env.ORDERS_TABLE ?? 'orders';
@@ -35,14 +36,27 @@ const dns = process.env.LAB_DNS_SERVER
   ? new CachingLookup({ server: process.env.LAB_DNS_SERVER, staleIfErrorMs: build.dnsStaleIfErrorMs })
   : null;
 
-const dynamo = new DynamoDBClient({
-  region: 'us-east-1',
-  endpoint: process.env.DYNAMODB_ENDPOINT,
-  credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
-  maxAttempts: 1, // retries are the build's to decide
-  ...(dns ? { requestHandler: { httpAgent: new Agent({ keepAlive: false, lookup: dns.lookup }) } } : {}),
-});
-countAwsErrors('orders', dynamo);
+const dynamoIn = (region: string, endpoint: string | undefined) => {
+  const client = new DynamoDBClient({
+    region,
+    endpoint,
+    credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
+    maxAttempts: 1, // retries are the build's to decide
+    ...(dns ? { requestHandler: { httpAgent: new Agent({ keepAlive: false, lookup: dns.lookup }) } } : {}),
+  });
+  countAwsErrors('orders', client);
+  return client;
+};
+const home = dynamoIn('us-east-1', process.env.DYNAMODB_ENDPOINT);
+// The multi-region build sends each call to the region that answers (region-failover.ts).
+const dynamo: Pick<DynamoDBClient, 'send'> = build.failover
+  ? new RegionFailover(
+      home,
+      dynamoIn(build.failover.region, process.env.DYNAMODB_FAILOVER_ENDPOINT),
+      { ...build.failover, table, timeoutMs: build.dynamoTimeoutMs },
+      (line) => process.stderr.write(`${new Date().toISOString()} ${instanceId}: ${line}\n`),
+    )
+  : home;
 
 type Order = { id: string; item: string; quantity: number };
 const cache = new Map<string, Order>();

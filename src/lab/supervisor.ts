@@ -6,7 +6,9 @@
  *   the AWS front before moto, which makes running FIS experiments take effect (aws-front.ts);
  *   the orders fleet (a process per running instance), its autoscaler, its load balancer;
  *   Toxiproxy proxies for what October 20 broke: `dynamodb`, `ec2-api`, `network-manager`,
- *   `health-checks`, and each instance's own ingress.
+ *   `health-checks`, and each instance's own ingress;
+ *   with the multi-region build, a second region: us-west-2's dynalite behind the
+ *   `dynamodb-us-west-2` proxy and a name of its own, replicated both ways (replication.ts).
  *
  * Every port is chosen free at start, so labs and test runs sit side by side. When the lab is
  * ready it writes lab.json (endpoints, pids) into its home; on SIGTERM it stops everything and
@@ -25,11 +27,12 @@ import { BUILDS, isBuildName } from './builds';
 import { createLabZone, LAB_DNS, startLabDns } from './dns-server';
 import { startDynalite } from './dynamodb-server';
 import { Fleet } from './fleet';
-import type { LabInfo } from './lab';
+import { DEFAULT_REPLICATION_LAG_MS, type LabInfo } from './lab';
 import { LoadBalancer } from './load-balancer';
 import { setMotoTransition, startMoto } from './moto-server';
 import { freePort } from './ports';
 import { startPrometheus } from './prometheus-server';
+import { Replication } from './replication';
 import { startToxiproxy } from './toxiproxy-server';
 
 const { values } = parseArgs({
@@ -37,11 +40,12 @@ const { values } = parseArgs({
     home: { type: 'string' },
     build: { type: 'string', default: 'fragile' },
     size: { type: 'string', default: '4' },
+    'replication-lag': { type: 'string', default: String(DEFAULT_REPLICATION_LAG_MS) },
   },
 });
 const home = values.home ?? '.gameday/lab';
 const buildName = values.build ?? 'fragile';
-if (!isBuildName(buildName)) throw new Error(`unknown build ${buildName}: fragile or hardened`);
+if (!isBuildName(buildName)) throw new Error(`unknown build ${buildName}: fragile, hardened or multi-region`);
 const build = BUILDS[buildName];
 const size = Number(values.size);
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -86,6 +90,12 @@ try {
   ]);
 
   await seedOrders(dynamo.url);
+  // The second region, for the build that fails over to it: us-west-2's DynamoDB, replicated with
+  // us-east-1's both ways, each behind a front that sees what its region acknowledges.
+  const secondRegion = build.orders.failover
+    ? await onAFreePort((port) => startDynalite(port)).then(started)
+    : null;
+  if (secondRegion) await seedOrders(secondRegion.url);
   // FIS in the lab: experiments run as the AWS front says (aws-front.ts), against the roles and
   // the subnet experiments/aws name.
   await setMotoTransition(moto.url, 'fis::experiment', LAB_FIS_TRANSITION);
@@ -95,7 +105,10 @@ try {
   // DynamoDB's name in a private hosted zone on moto, answered by the lab's DNS server: the
   // instances resolve it there (orders-instance.ts), so emptying the record voids the name.
   const zone = await createLabZone(moto.url);
-  const dns = started(await startLabDns(zone, log));
+  const failoverZone = secondRegion
+    ? await createLabZone(moto.url, { zoneName: LAB_DNS.failoverZoneName, name: LAB_DNS.failoverName })
+    : null;
+  const dns = started(await startLabDns(failoverZone ? [zone, failoverZone] : zone, log));
   // The fleet hands its environment to every instance it starts.
   process.env.LAB_DNS_SERVER = dns.address;
 
@@ -106,7 +119,35 @@ try {
   const loadBalancer = new LoadBalancer({ behaviour: build.loadBalancer, healthCheckTimeoutMs: 500 });
   const { port: lbPort, relayPort } = await loadBalancer.listen();
   stopping.push(() => loadBalancer.close());
-  const dynamodbProxy = await proxy(toxiproxy.url, 'dynamodb', dynamo.url);
+  const replication = secondRegion
+    ? new Replication(
+        [
+          { name: 'us-east-1', dynamodbUrl: dynamo.url, hostname: LAB_DNS.dynamodbName },
+          { name: 'us-west-2', dynamodbUrl: secondRegion.url, hostname: LAB_DNS.failoverName },
+        ],
+        Number(values['replication-lag']),
+        dns.address,
+        log,
+      )
+    : null;
+  const front = async (region: string) => {
+    const listening = await (replication as Replication).listenFront(region);
+    stopping.push(() => listening.close());
+    return listening.url;
+  };
+  const dynamodbProxy = await proxy(
+    toxiproxy.url,
+    'dynamodb',
+    replication ? await front('us-east-1') : dynamo.url,
+  );
+  const failoverProxy = replication
+    ? await proxy(toxiproxy.url, 'dynamodb-us-west-2', await front('us-west-2'))
+    : null;
+  if (replication && failoverProxy) {
+    replication.start([Number(dynamodbProxy.split(':')[1]), Number(failoverProxy.split(':')[1])]);
+    stopping.push(async () => replication.stop());
+    process.env.DYNAMODB_FAILOVER_ENDPOINT = `http://${LAB_DNS.failoverName}:${failoverProxy.split(':')[1]}`;
+  }
   const awsFront = new AwsFront({
     motoUrl: moto.url,
     dynamodb: { toxiproxyUrl: toxiproxy.url, proxy: 'dynamodb', subnetId: ordersSubnet },
@@ -179,8 +220,29 @@ try {
         fleet: fleet.snapshot(),
         targets: loadBalancer.snapshot(),
         autoscaler: autoscaler.metrics,
+        ...(replication ? { replication: replication.snapshot() } : {}),
       };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status));
+      return;
+    }
+    // The replication lag, set while the lab runs: {"lagMs": 0}.
+    if (request.url === '/lab/replication' && request.method === 'POST' && replication) {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        const lagMs = Number((JSON.parse(body || '{}') as { lagMs?: unknown }).lagMs);
+        if (!Number.isInteger(lagMs) || lagMs < 0) {
+          response.writeHead(400).end('lagMs: a whole number of milliseconds, 0 or more\n');
+          return;
+        }
+        replication.setLag(lagMs);
+        log(`lab: replication lag ${lagMs}ms`);
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(replication.snapshot()));
+      });
       return;
     }
     response.writeHead(404).end();
@@ -212,6 +274,21 @@ try {
     },
     dnsZone: { id: zone.hostedZoneId, name: LAB_DNS.zoneName, dynamodb: LAB_DNS.dynamodbName },
     proxies,
+    ...(secondRegion && failoverZone && failoverProxy && replication
+      ? {
+          secondRegion: {
+            name: 'us-west-2' as const,
+            dynamodb: secondRegion.url,
+            dnsZone: {
+              id: failoverZone.hostedZoneId,
+              name: LAB_DNS.failoverZoneName,
+              dynamodb: LAB_DNS.failoverName,
+            },
+            proxy: failoverProxy,
+            replicationLagMs: replication.lagMs,
+          },
+        }
+      : {}),
     pids: {
       temporal: temporal.process.pid ?? -1,
       toxiproxy: toxiproxy.pid,

@@ -1,4 +1,6 @@
 /** `gameday lab up|status|env|down` as a user runs them. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { isAlive, readLab } from '../../src/lab/lab';
 import { gameday, scratchDir } from '../helpers';
@@ -43,6 +45,35 @@ describe('gameday lab', () => {
       await scratchDir('lab-bad'),
     ]).done;
     expect(code).toBe(64);
-    expect(stderr).toContain('--build sturdy: fragile or hardened');
+    expect(stderr).toContain('--build sturdy: fragile, hardened or multi-region');
+  });
+
+  it('refuses a replication lag that is no duration, or for a build with one region, with exit 64', async () => {
+    const home = await scratchDir('lab-bad-lag');
+    const bad = await gameday([
+      'lab',
+      'up',
+      '--build',
+      'multi-region',
+      '--replication-lag',
+      'soon',
+      '--home',
+      home,
+    ]).done;
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('--replication-lag: "soon" is not a duration');
+    const oneRegion = await gameday([
+      'lab',
+      'up',
+      '--build',
+      'hardened',
+      '--replication-lag',
+      '1s',
+      '--home',
+      home,
+    ]).done;
+    expect(oneRegion.code).toBe(64);
+    expect(oneRegion.stderr).toContain('--replication-lag: only the multi-region build has a second region');
+    expect(existsSync(join(home, 'lab.pid'))).toBe(false);
   });
 });
