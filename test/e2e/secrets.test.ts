@@ -57,7 +57,9 @@ describe('a secret that makes a request invalid', () => {
         count: 5,
       },
     ]);
-    for (const leak of ['€', '8364', 'index 1', 'zq9x']) expect(text).not.toContain(leak);
+    for (const leak of ['€', 'index 1', 'zq9x']) expect(text).not.toContain(leak);
+    // The character's code, as Node's own error quotes it; not the same digits inside a timestamp.
+    expect(text).not.toMatch(/(?<!\d)8364(?!\d)/);
   });
 
   it('in a webhook URL: the error names the webhook and the variable, never the URL as parsed', async () => {
