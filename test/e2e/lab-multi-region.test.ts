@@ -101,7 +101,7 @@ async function voidRun(lab: LabInfo, dir: string) {
 }
 
 describe('the multi-region build in the lab', () => {
-  it('fails over through the DNS void within its RTO; replication lag shows as lost writes, no lag as none', async () => {
+  it('fails over through the DNS void within its RTO; replication lag shows as lost writes, no lag as next to none', async () => {
     const home = await scratchDir('lab-multi-region');
     const lab = await labUp({ home, build: 'multi-region', replicationLagMs: 3_000, timeoutMs: PATIENCE_MS });
     onTestFinished(async () => {
@@ -152,13 +152,18 @@ describe('the multi-region build in the lab', () => {
     const kept = writes.filter((w) => !lost.has(w.id)).at(-1);
     for (const store of stores) expect(await has(store, kept?.id ?? ''), kept?.id).toBe(true);
 
-    // No lag: nothing pending when the region goes, so nothing lost, through the same void.
+    // No lag is still asynchronous: a write acknowledged as the region goes can be lost (its copy
+    // in flight, or taken by an instance whose cached answer still named us-east-1). Far fewer
+    // than with the lag, and only from the void's first seconds (the name's TTL is 2s).
     await setReplicationLag(lab, 0);
     const instant = await voidRun(lab, dir);
     expect(instant.delta('us-west-2', 'acknowledged')).toBeGreaterThan(10);
     expect(instant.orders.rto.held, JSON.stringify(instant.orders.rto)).toBe(true);
     expect(instant.rpo.unverified).toBe(0);
     expect(instant.rpo.checked).toBeGreaterThan(0);
-    expect(instant.rpo).toMatchObject({ lost: 0, held: true });
+    expect(instant.rpo.lost).toBeLessThan(Math.max(2, rpo.lost / 3));
+    const instantFault = instant.journal.faults[0];
+    for (const write of instant.rpo.lostWrites)
+      expect(write.at).toBeLessThan((instantFault?.injectedAt ?? 0) + 3_000);
   });
 });
