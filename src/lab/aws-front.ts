@@ -24,6 +24,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import {
   DescribeAvailabilityZonesCommand,
   DescribeSubnetsCommand,
@@ -261,7 +262,7 @@ export class AwsFront {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     try {
-      const body = await readBody(request);
+      const body = await buffer(request);
       const scope = /Credential=([^/,\s]+)\/\d{8}\/[^/]+\/([^/]+)\//.exec(
         request.headers.authorization ?? '',
       );
@@ -365,15 +366,6 @@ export class AwsFront {
   }
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
 function forward(
   target: string,
   request: IncomingMessage,
@@ -390,7 +382,7 @@ function forward(
         headers: request.headers,
       },
       (answer) => {
-        readBody(answer).then(
+        buffer(answer).then(
           (answerBody) => resolve({ status: answer.statusCode, headers: answer.headers, body: answerBody }),
           reject,
         );

@@ -16,7 +16,8 @@
  * from a client holding its address from before a DNS void) replicate as usual.
  */
 import { Resolver } from 'node:dns/promises';
-import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as forward, type Server } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import {
   type AttributeValue,
   DeleteItemCommand,
@@ -143,7 +144,7 @@ export class Replication {
     if (!region) throw new Error(`no region ${regionName}`);
     const upstream = new URL(region.spec.dynamodbUrl);
     const server: Server = createServer((request, response) => {
-      void readBody(request).then(
+      void buffer(request).then(
         (body) => {
           const call = forward(
             {
@@ -321,13 +322,4 @@ async function copyItem(from: DynamoDBClient, to: DynamoDBClient, write: Pending
   );
   if (Item) await to.send(new PutItemCommand({ TableName: write.table, Item }));
   else await to.send(new DeleteItemCommand({ TableName: write.table, Key: write.key }));
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
