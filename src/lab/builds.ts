@@ -57,6 +57,21 @@ export interface Build {
 
 export type BuildName = 'fragile' | 'hardened' | 'multi-region';
 
+/** The hardened build's load balancer and autoscaler, which the multi-region build shares. */
+const HARDENED_LOAD_BALANCER: Build['loadBalancer'] = {
+  healthCheckIntervalMs: 1_000,
+  newTargetsHealthy: false,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+  failOpen: true,
+  retryOnConnectionError: true,
+};
+const HARDENED_AUTOSCALER: Build['autoscaler'] = {
+  callTimeoutMs: 5_000,
+  backoff: true,
+  holdSizeWithoutCapacity: true,
+};
+
 export const BUILDS: Record<BuildName, Build> = {
   fragile: {
     name: 'fragile',
@@ -89,15 +104,8 @@ export const BUILDS: Record<BuildName, Build> = {
       // Longer than any void the lab plays, short enough that a name gone for good is noticed.
       dnsStaleIfErrorMs: 10 * 60_000,
     },
-    loadBalancer: {
-      healthCheckIntervalMs: 1_000,
-      newTargetsHealthy: false,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-      failOpen: true,
-      retryOnConnectionError: true,
-    },
-    autoscaler: { callTimeoutMs: 5_000, backoff: true, holdSizeWithoutCapacity: true },
+    loadBalancer: HARDENED_LOAD_BALANCER,
+    autoscaler: HARDENED_AUTOSCALER,
   },
   // The hardened build's fleet, with another region instead of a cache and a queue: DynamoDB gone
   // in us-east-1 is DynamoDB in us-west-2, and what replication had not copied there is the cost.
@@ -113,15 +121,8 @@ export const BUILDS: Record<BuildName, Build> = {
       dnsStaleIfErrorMs: 0,
       failover: { region: 'us-west-2', checkEveryMs: 500, failbackAfterChecks: 3 },
     },
-    loadBalancer: {
-      healthCheckIntervalMs: 1_000,
-      newTargetsHealthy: false,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-      failOpen: true,
-      retryOnConnectionError: true,
-    },
-    autoscaler: { callTimeoutMs: 5_000, backoff: true, holdSizeWithoutCapacity: true },
+    loadBalancer: HARDENED_LOAD_BALANCER,
+    autoscaler: HARDENED_AUTOSCALER,
   },
 };
 
