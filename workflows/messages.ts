@@ -16,6 +16,15 @@ import type { ReportFormat } from '../src/report/write';
 
 export const TASK_QUEUE = 'gameday';
 
+/**
+ * How long a worker may hold one of a run's workflow tasks before Temporal gives it to another.
+ * A worker killed while it held one (the task that ends a phase, say) keeps the run's faults in
+ * for this long; Temporal's default is 10s. The same as the activities' heartbeat timeout, so a
+ * dead worker costs a run as long whichever task it held. A task of these workflows takes
+ * milliseconds; one that takes 3s is on a worker too starved to watch guardrails (docs/scaling.md).
+ */
+export const WORKFLOW_TASK_TIMEOUT = '3s';
+
 export type Stage =
   | 'locking'
   | 'preparing'

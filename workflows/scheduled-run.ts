@@ -19,7 +19,7 @@ import type { Activities } from '../activities';
 import { leverText } from '../src/lever/state';
 import type { gamedayRun } from './gameday-run';
 import { leverEngaged } from './lever';
-import type { RunResult } from './messages';
+import { type RunResult, WORKFLOW_TASK_TIMEOUT } from './messages';
 import type { ScheduledRunInput } from './scheduled-input';
 
 export const SCHEDULED_WORKFLOW = 'scheduledGameday';
@@ -40,6 +40,7 @@ export async function scheduledGameday(input: ScheduledRunInput): Promise<RunRes
     });
   const plan = await planScheduledRun({ ...input, runId });
   const result = await executeChild<typeof gamedayRun>('gamedayRun', {
+    ...(patched('short-workflow-task-timeout') ? { workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT } : {}),
     workflowId: runId,
     args: [plan],
     memo: { experiment: plan.experiment.name },

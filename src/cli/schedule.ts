@@ -18,6 +18,7 @@ import {
 } from '@temporalio/client';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { WORKFLOW_TASK_TIMEOUT } from '../../workflows/messages';
 import { SCHEDULED_WORKFLOW, scheduledRunId } from '../../workflows/scheduled-run';
 import { loadExperiment } from '../experiment/load';
 import {
@@ -204,6 +205,7 @@ async function createSchedule(file: string, options: CreateOptions): Promise<voi
           taskQueue: taskQueue(),
           args: [input],
           memo: { schedule: scheduleId, experiment: loaded.experiment.name },
+          workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
         },
         policies: { overlap, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: true },
         memo: { gameday: true, experiment: loaded.experiment.name, file: input.file, sha256: input.sha256 },

@@ -2,6 +2,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { gamedayRun } from '../../workflows/gameday-run';
+import { WORKFLOW_TASK_TIMEOUT } from '../../workflows/messages';
 import type { RunPlan } from '../experiment/plan';
 
 export type RunHandle = WorkflowHandle<typeof gamedayRun>;
@@ -19,6 +20,7 @@ export async function startRun(client: Client, plan: RunPlan, taskQueue: string)
       // A run id names one run forever: its journal directory and its toxics carry it.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       memo: { experiment: plan.experiment.name },
+      workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {

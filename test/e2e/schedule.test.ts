@@ -109,6 +109,10 @@ describe('gameday schedule', () => {
       const child = await client.workflow.getHandle(runId).describe();
       expect(child.type).toBe('gamedayRun');
       expect(child.status.name).toBe('COMPLETED');
+      // Both hold their workflow tasks as briefly as a run started by hand (workflow-task-lost.test.ts).
+      const parent = await client.workflow.getHandle(workflowId).describe();
+      for (const run of [parent, child])
+        expect(Number(run.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds)).toBe(3);
 
       expect(await listed(env, id)).toContain(`last run: ${runId} passed`);
 
