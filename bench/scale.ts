@@ -13,7 +13,7 @@
  * watch recorded it: p50 is the median run's, p99 the worst run's); first-sample delay (the
  * guardrail's first sample after the phase's faults were in place, and how much of it went to
  * getting the watch started); worker RSS per run (peak over the batch less before it); history
- * events per run and per phase; and the CPU left idle on the machine while every run sampled, with
+ * events per run and per phase, and workflow tasks that timed out; and the CPU left idle on the machine while every run sampled, with
  * each process's share and the workers' worst event-loop delay. The figures also go to
  * bench/results/scale[-label].json.
  *
@@ -199,17 +199,21 @@ const delivered = (windows: { summary: ProbeSummary | undefined; from: number; t
   return planned ? taken / planned : Number.NaN;
 };
 
-async function historyEvents(runIds: string[]): Promise<number[]> {
+/** Each run's history length, and its workflow tasks that timed out (held past the 3s timeout). */
+async function historyEvents(runIds: string[]): Promise<{ counts: number[]; taskTimeouts: number }> {
   const counts: number[] = [];
+  let taskTimeouts = 0;
   for (let i = 0; i < runIds.length; i += 20) {
     const batch = runIds.slice(i, i + 20);
-    counts.push(
-      ...(await Promise.all(
-        batch.map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0),
-      )),
+    const histories = await Promise.all(
+      batch.map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events ?? []),
     );
+    for (const events of histories) {
+      counts.push(events.length);
+      taskTimeouts += events.filter((event) => event.workflowTaskTimedOutEventAttributes).length;
+    }
   }
-  return counts;
+  return { counts, taskTimeouts };
 }
 
 /**
@@ -306,7 +310,7 @@ async function batch(n: number, w: number) {
   const finishedAt = Date.now();
   monitor.stop();
   const left = await faultsLeft(runs.map((run) => run.proxy));
-  const events = await historyEvents(runs.map((run) => run.runId));
+  const { counts: events, taskTimeouts } = await historyEvents(runs.map((run) => run.runId));
 
   const journals = results.flatMap((result) => (result.outcome === 'finished' ? [result.journal] : []));
   const verdicts: Record<string, number> = {};
@@ -348,6 +352,7 @@ async function batch(n: number, w: number) {
     workerPeakRssMiB: peakRss,
     historyEvents: figures(events),
     eventsPerPhase: figures(events).p50 / PHASES,
+    workflowTaskTimeouts: taskTimeouts,
     batchSeconds: (finishedAt - startedAt) / 1_000,
     allSamplingSeconds: machine.seconds,
     idleCores: machine.idleCores,
@@ -385,6 +390,7 @@ const header = [
   'watch-start p99',
   'RSS/run',
   'events/run',
+  'WFT timeouts',
   'CPU left (others)',
   'workers/temporal/toxi CPU',
   'mCPU/run w/t',
@@ -408,6 +414,7 @@ const line = (row: Row) => [
   `${r(row.watchStartMs.p99)}ms`,
   `${r(row.rssPerRunMiB, 2)}MiB`,
   `${r(row.historyEvents.p50)} (${r(row.eventsPerPhase)}/phase)`,
+  String(row.workflowTaskTimeouts),
   `${r(row.idleCores, 2)}/${CORES} (${r(row.othersCores, 2)})`,
   `${r(workerCores(row), 2)}/${r(row.coresBy.temporal ?? Number.NaN, 2)}/${r(row.coresBy.toxiproxy ?? Number.NaN, 2)}`,
   `${r((workerCores(row) * 1_000) / row.runs)}/${r(((row.coresBy.temporal ?? Number.NaN) * 1_000) / row.runs)}`,
