@@ -1,8 +1,9 @@
 /**
  * How fast `gameday` starts, as a user starts it: a fresh `node bin/gameday.js ...` process each
  * time, timed from spawn to exit, with the process's own peak RSS (bench/usage-at-exit.mjs).
- * `status` asks a real Temporal dev server about a run in progress; `worker` is timed until it
- * polls, which includes bundling the workflows with webpack.
+ * `status` asks a real Temporal dev server about a run in its phase, whose guardrail's live samples
+ * it summarizes as a game day's would be; `worker` is timed until it polls, which includes
+ * bundling the workflows with webpack.
  *
  *   npm run bench:cli                  # 10 runs of each (3 of the worker)
  *   npm run bench:cli -- --runs 20 --gameday /elsewhere/bin/gameday.js
@@ -166,6 +167,8 @@ steadyState:
   - name: target-ok
     http: { url: "http://${listen}/", timeout: 1s }
     sample: { every: 20ms, count: 3 }
+guardrails:
+  - { name: target-up, probe: target-ok, every: 500ms, window: 4, abortWhen: { errorRate: 0.5 } }
 phases:
   - name: waiting
     duration: 10m
@@ -226,7 +229,14 @@ async function waitForPhase(client: Client, runId: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const view = await readRun(client, runId).catch(() => null);
-    if (view?.state === 'running' && view.status.stage === 'watching') return;
+    // In its phase, and the watch's heartbeat has brought the guardrail's first samples.
+    if (
+      view?.state === 'running' &&
+      view.status.stage === 'watching' &&
+      view.live.some((s) => s.samples > 0)
+    ) {
+      return;
+    }
     if (view?.state === 'closed') throw new Error(`run ${runId} ended before its phase: ${view.closedAs}`);
     if (Date.now() > deadline) throw new Error(`run ${runId} did not reach its phase in time`);
     await new Promise((done) => setTimeout(done, 100));

@@ -4,8 +4,16 @@
  *
  * A build is used only while it is what the sources say: dist/current.json lists every file the
  * build read (our sources, the bundled packages' files, this file, tsconfig.json, esbuild's
- * version) and the sha-256 over their contents, and every start hashes them again (a few ms). Any
- * difference, and that start builds first (about half a second), so an edit is never run stale.
+ * version) and the sha-256 over their contents. Any difference, and that start builds first (about
+ * half a second), so an edit is never run stale. Reading and hashing the ~300 files took 15-20 ms
+ * of every start, so, as git does for its index, the manifest also keeps each file's stamp (inode,
+ * size, mtime and ctime, taken before the file was read): while every stamp matches, the start
+ * reads no file. Any write changes ctime, which no tool can set back (utimes sets it to now), so
+ * an edit that keeps size and mtime is still seen. A stamp is kept only for a file whose ctime is
+ * older than the timestamp granularity (STAMP_AFTER_MS): a file written again within the same tick
+ * would keep the same stamp. When a stamp differs, the start hashes the contents as before, and if
+ * they are unchanged (a `touch`, a checkout of the same content) it keeps the build and renews the
+ * stamps.
  * Builds are written to dist/<hash>/ and then named in current.json, so processes that start
  * side by side each see a complete build.
  */
@@ -47,12 +55,22 @@ const LOADERS = {
 };
 /** Builds other than the current one are removed once they are this old. */
 const KEEP_OLD_BUILDS_MS = 24 * 60 * 60 * 1000;
+/**
+ * File times tick coarsely (a jiffy, up to 10 ms; seconds on some file systems): a stamp is kept
+ * only for files whose ctime is at least this old, or a second write in the same tick could hide.
+ */
+const STAMP_AFTER_MS = 2_000;
 
 /** The path of the compiled CLI's entry, built now if the sources changed since the last build. */
 export async function compiledCli() {
   const current = readManifest();
-  if (current && hashOf(current.inputs) === current.hash && existsSync(entryOf(current.hash))) {
-    return entryOf(current.hash);
+  if (current && existsSync(entryOf(current.hash))) {
+    if (stampsMatch(current)) return entryOf(current.hash);
+    const stamps = {};
+    if (hashOf(current.inputs, new Map(), stamps) === current.hash) {
+      renewStamps(current, stamps);
+      return entryOf(current.hash);
+    }
   }
   return build();
 }
@@ -69,14 +87,53 @@ function readManifest() {
   }
 }
 
-/** The build's identity: every input's path and content. Null if an input is gone. */
-function hashOf(inputs, contents = new Map()) {
+/** Written beside and renamed into place, so that a start never reads half a manifest. */
+function writeManifest(manifest) {
+  const staging = join(DIST, `.current-${process.pid}.json`);
+  writeFileSync(staging, JSON.stringify(manifest));
+  renameSync(staging, MANIFEST);
+}
+
+/** Best effort: a dist/ this user cannot write (an install owned by root) still runs its build. */
+function renewStamps(current, stamps) {
+  if (JSON.stringify(stamps) === JSON.stringify(current.stamps ?? {})) return;
+  try {
+    writeManifest({ hash: current.hash, inputs: current.inputs, stamps });
+  } catch {
+    // The next start hashes again.
+  }
+}
+
+/** A file's stamp, or null if it is too fresh to be told apart from a write in the same tick. */
+function stampOf(path) {
+  const stat = statSync(path);
+  if (!(Date.now() - stat.ctimeMs >= STAMP_AFTER_MS)) return null;
+  return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+}
+
+/** Whether every input still has the stamp it had when it was read for the manifest's hash. */
+function stampsMatch({ inputs, stamps }) {
+  if (!stamps) return false;
+  try {
+    return inputs.every((input) => stamps[input] && stampOf(join(ROOT, input)) === stamps[input]);
+  } catch {
+    return false; // an input is gone: hashOf says so
+  }
+}
+
+/**
+ * The build's identity: every input's path and content. Null if an input is gone. Inputs read here
+ * get their stamp, taken before the read, into `stamps`.
+ */
+function hashOf(inputs, contents = new Map(), stamps = {}) {
   const hash = createHash('sha256');
   for (const input of inputs) {
     let content = contents.get(input);
     if (content === undefined) {
       try {
+        const stamp = stampOf(join(ROOT, input));
         content = readFileSync(join(ROOT, input));
+        if (stamp) stamps[input] = stamp;
       } catch {
         return null;
       }
@@ -109,6 +166,7 @@ async function buildWith(esbuild) {
   const staging = join(DIST, `.staging-${process.pid}-${Date.now()}`);
   // What esbuild compiled, byte for byte: a file saved during the build cannot pass for built.
   const contents = new Map();
+  const stamps = {};
   let result;
   try {
     result = await esbuild({
@@ -139,8 +197,10 @@ async function buildWith(esbuild) {
               return bundled ? undefined : { external: true };
             });
             builder.onLoad({ filter: /\.([cm]?[jt]s|json)$/ }, ({ path }) => {
+              const stamp = stampOf(path);
               const content = readFileSync(path);
               contents.set(relative(ROOT, path), content);
+              if (stamp) stamps[relative(ROOT, path)] = stamp;
               return { contents: content, loader: LOADERS[extname(path)] };
             });
           },
@@ -159,13 +219,11 @@ async function buildWith(esbuild) {
   // What each output imports, for test/unit/cli-startup.test.ts; nothing reads it at run time.
   writeFileSync(join(staging, 'meta.json'), JSON.stringify(result.metafile));
   const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...BUILD_INPUTS])].sort();
-  const hash = hashOf(inputs, contents);
+  const hash = hashOf(inputs, contents, stamps);
   const target = join(DIST, hash);
   if (existsSync(target)) rmSync(staging, { recursive: true, force: true });
   else renameSync(staging, target);
-  const manifest = join(DIST, `.current-${process.pid}.json`);
-  writeFileSync(manifest, JSON.stringify({ hash, inputs }));
-  renameSync(manifest, MANIFEST);
+  writeManifest({ hash, inputs, stamps });
   removeOldBuilds(hash);
   return entryOf(hash);
 }

@@ -2,7 +2,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import logUpdate from 'log-update';
 import pc from 'picocolors';
 import { leverText, readLever } from '../lever/state';
 import { connectClient, temporalTarget } from '../temporal/connection';
@@ -43,6 +42,9 @@ const REDRAW_EVERY_MS = 1_000;
 
 /** Redraws in place on a terminal; elsewhere (a pipe, CI) prints each change once. */
 async function watch(client: Client, runId: string): Promise<void> {
+  // Loaded here, not at the top: log-update and its terminal-width tables are only for --watch,
+  // and a plain `status` is run dozens of times a day.
+  const { default: logUpdate } = await import('log-update');
   const tty = process.stdout.isTTY;
   let previous = '';
   for (;;) {

@@ -5,9 +5,8 @@
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { liveSummary } from '../../activities/probes/series';
 import type { WatchProgress } from '../../activities/watch';
-import { type RunResult, type RunStatus, statusQuery } from '../../workflows/messages';
+import type { RunResult, RunStatus } from '../../workflows/messages';
 import type { FaultObservation, ProbeSummary } from '../report/journal';
 
 export type RunView =
@@ -25,6 +24,13 @@ export interface PendingActivity {
   attempt: number;
   lastFailure: string | null;
 }
+
+/**
+ * The name of the run's `status` query (`statusQuery` in workflows/messages.ts). Asked by name:
+ * the definition comes from @temporalio/workflow, which `gameday status` would otherwise load
+ * for one string (test/unit/run-status.test.ts keeps the two equal).
+ */
+export const STATUS_QUERY = 'status';
 
 export class RunNotFound extends Error {
   override name = 'RunNotFound';
@@ -46,19 +52,26 @@ export async function readRun(client: Client, runId: string): Promise<RunView> {
     return { state: 'closed', closedAs: description.status.name.toLowerCase(), result };
   }
 
-  const status = await handle.query(statusQuery);
   const pendingActivities = description.raw.pendingActivities ?? [];
-  const live: ProbeSummary[] = [];
-  const observations: FaultObservation[] = [];
+  const watches: WatchProgress[] = [];
   for (const activity of pendingActivities) {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (activity.activityType?.name !== 'watchPhase' || !payload) continue;
-    const progress = defaultPayloadConverter.fromPayload<WatchProgress>(payload);
-    for (const [name, samples] of Object.entries(progress.guardrails)) {
-      live.push(liveSummary(`guardrail ${name}`, samples));
-    }
-    observations.push(...(progress.observations ?? []));
+    watches.push(defaultPayloadConverter.fromPayload<WatchProgress>(payload));
   }
+  // The summaries' module brings the probe registry and zod with it (~70 ms of a start): loaded
+  // only when a watch has guardrail samples to summarize, and while the status query is out.
+  const hasSamples = watches.some((progress) => Object.keys(progress.guardrails).length > 0);
+  const [status, summaries] = await Promise.all([
+    handle.query<RunStatus>(STATUS_QUERY),
+    hasSamples ? import('../../activities/probes/series') : null,
+  ]);
+  const live: ProbeSummary[] = watches.flatMap((progress) =>
+    Object.entries(progress.guardrails).flatMap(([name, samples]) =>
+      summaries ? [summaries.liveSummary(`guardrail ${name}`, samples)] : [],
+    ),
+  );
+  const observations: FaultObservation[] = watches.flatMap((progress) => progress.observations ?? []);
   const pending = pendingActivities.map((activity) => ({
     activity: activity.activityType?.name ?? 'unknown',
     attempt: activity.attempt ?? 1,

@@ -4,7 +4,7 @@
  * way a developer makes them.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/tools';
@@ -33,8 +33,8 @@ beforeEach(async () => {
 const writeWord = (word: string) =>
   writeFile(join(project, 'src/cli/word.ts'), `export const word = '${word}';\n`);
 
-function gameday(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(project, 'bin/gameday.js')], { cwd: project });
+function gameday(preload: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...preload, join(project, 'bin/gameday.js')], { cwd: project });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {
@@ -69,6 +69,50 @@ describe('the compiled CLI', () => {
     await writeWord('first');
     expect((await gameday()).stdout).toBe('FIRST\n');
     expect(await builds()).toHaveLength(3);
+  });
+
+  it('reads no source at a start while every file keeps its stamp, and still sees an edit that keeps size and mtime', async () => {
+    // Counts the project's own files that the start reads (the build's check, not the run).
+    const counter = join(project, 'count-reads.mjs');
+    await writeFile(
+      counter,
+      `import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+const read = fs.readFileSync;
+let count = 0;
+fs.readFileSync = (path, ...rest) => {
+  if (String(path).includes('/src/cli/')) count++;
+  return read(path, ...rest);
+};
+syncBuiltinESMExports();
+process.on('exit', () => process.stderr.write(\`reads \${count}\`));
+`,
+    );
+    const readsOfSources = async () => {
+      const result = await gameday(['--import', counter]);
+      return { stdout: result.stdout, reads: Number(/reads (\d+)$/.exec(result.stderr)?.[1]) };
+    };
+    // A stamp is kept only for a file older than the file system's time granularity (2 s).
+    const file = join(project, 'src/cli/word.ts');
+    const untilStampable = async () => {
+      const changedAt = (await stat(file)).ctimeMs;
+      await new Promise((done) => setTimeout(done, Math.max(0, changedAt + 2_100 - Date.now())));
+    };
+    const sameTime = new Date('2026-06-01T12:00:00Z');
+    await utimes(file, sameTime, sameTime);
+    await untilStampable();
+
+    expect(await readsOfSources()).toEqual({ stdout: 'FIRST\n', reads: 2 }); // builds: reads both
+    expect(await readsOfSources()).toEqual({ stdout: 'FIRST\n', reads: 0 });
+    expect(await readsOfSources()).toEqual({ stdout: 'FIRST\n', reads: 0 });
+
+    // Same length, same mtime, seen later: the ctime (set to now by any write and by utimes)
+    // gives it away.
+    await writeWord('later');
+    await utimes(file, sameTime, sameTime);
+    await untilStampable();
+    expect((await readsOfSources()).stdout).toBe('LATER\n');
+    expect(await builds()).toHaveLength(2);
   });
 
   it('gives processes that start together after an edit the new code, each a complete build', async () => {

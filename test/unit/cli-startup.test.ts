@@ -74,6 +74,18 @@ describe('what a command loads before it starts', () => {
     expect([...packages].filter((p) => p === '@temporalio/worker' || p.startsWith('@aws-sdk/'))).toEqual([]);
   });
 
+  // A plain `status` (run dozens of times a day) redraws nothing and asks the run's query by name:
+  // log-update's terminal tables (only --watch redraws) and the workflow SDK (only for
+  // defineQuery) cost it ~50 ms each; the probe registry and zod (~70 ms) come only with the
+  // guardrail samples they summarize (src/temporal/run-status.ts).
+  it('gameday status: neither log-update, the workflow SDK nor the probe registry', () => {
+    const { packages, files } = loadedFor('status');
+    expect([...packages].filter((p) => p === 'log-update' || p === '@temporalio/workflow')).toEqual([]);
+    expect(
+      [...files].filter((f) => f === 'src/providers/index.ts' || f.includes('node_modules/zod/')),
+    ).toEqual([]);
+  });
+
   // Node's ES module wrapper of node:http reads all its exports, and the lazy fetch and WebSocket
   // classes among them load undici: ~100 ms of CPU and 7 MiB at every start (status missed its
   // 500 ms for this). Code on these paths takes node:http from process.getBuiltinModule instead.
