@@ -6,9 +6,10 @@
 import { Context } from '@temporalio/activity';
 import type { ProbePlan } from '../src/experiment/plan';
 import type { HypothesisCheck, SteadyStateResult } from '../src/report/journal';
+import { identityOf } from './probes';
 import { collectSamples } from './probes/sampler';
 import { checkTolerance } from './probes/samples';
-import { factsOf, identityOf, summarizeSeries } from './probes/series';
+import { factsOf, summarizeSeries } from './probes/series';
 
 /** Samples one check keeps in memory over all its probes; see HELD_SAMPLE_BUDGET in watch.ts. */
 const HELD_SAMPLE_BUDGET = 100_000;

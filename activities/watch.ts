@@ -19,18 +19,17 @@ import type {
   WatchResult,
 } from '../src/report/journal';
 import { BEAT_EVERY_MS, leaveDeadWorkerBehind } from './liveness';
+import { identityOf, timeoutOf } from './probes';
 import { type Lateness, type Sampler, startSampler } from './probes/sampler';
 import { bucketWidth, checkTolerance, findBreach, type Sample } from './probes/samples';
 import {
   factsOf,
-  identityOf,
   newSeries,
   recentSamples,
   record,
   type SeriesState,
   seriesOf,
   summarizeSeries,
-  timeoutOf,
 } from './probes/series';
 import { workerIdentity } from './worker-identity';
 

@@ -2,6 +2,7 @@
 import type { ProbePlan } from '../../src/experiment/plan';
 import { kindOf, PROBE_KINDS, probeBodyOf } from '../../src/providers';
 import type { Sample } from './samples';
+import type { ProbeIdentity } from './series';
 
 export function takeSample(probe: ProbePlan, signal?: AbortSignal): Promise<Sample> {
   const current = currentShape(probe);
@@ -24,4 +25,18 @@ export function currentShape(probe: ProbePlan): ProbePlan {
   if (!kind) throw new Error(`probe ${old.name} has no kind`);
   const body = { ...(old[kind] as object), okStatus: old.okStatus ?? null, range: old.okRange ?? {} };
   return { ...old, kind, [kind]: body } as unknown as ProbePlan;
+}
+
+/** The kind and range of a planned probe, as its summaries name them. */
+export function identityOf(plan: ProbePlan, name = plan.name): ProbeIdentity {
+  const probe = currentShape(plan);
+  const measured = kindOf(probe).measures === 'value';
+  const range = (probeBodyOf(probe) as { range?: { min?: number; max?: number } }).range;
+  return { name, kind: probe.kind, ...(measured ? { range: range ?? {} } : {}) };
+}
+
+/** How long one sample may take: a request still running when a window closes is dropped. */
+export function timeoutOf(plan: ProbePlan): number {
+  const probe = currentShape(plan);
+  return kindOf(probe).timeoutMs(probeBodyOf(probe));
 }

@@ -7,12 +7,9 @@
  *
  * A series is plain JSON, so a watch's heartbeat can carry it and a resumed attempt go on with it.
  */
-import type { ProbePlan } from '../../src/experiment/plan';
 import type { ProbeKind } from '../../src/experiment/schema';
-import { kindOf, probeBodyOf } from '../../src/providers';
 import type { ProbeSummary } from '../../src/report/journal';
 import { addCovered, expectedSamples, findGaps, gapThreshold, type SamplingWindow, type Span } from './gaps';
-import { currentShape } from './index';
 import { type Sample, type SampleFacts, summarize } from './samples';
 
 export interface SeriesState {
@@ -241,20 +238,6 @@ export function seriesOf(samples: readonly Sample[], options: Parameters<typeof 
   const series = newSeries(options);
   for (const sample of samples) record(series, sample);
   return series;
-}
-
-/** The kind and range of a planned probe, as its summaries name them. */
-export function identityOf(plan: ProbePlan, name = plan.name): ProbeIdentity {
-  const probe = currentShape(plan);
-  const measured = kindOf(probe).measures === 'value';
-  const range = (probeBodyOf(probe) as { range?: { min?: number; max?: number } }).range;
-  return { name, kind: probe.kind, ...(measured ? { range: range ?? {} } : {}) };
-}
-
-/** How long one sample may take: a request still running when a window closes is dropped. */
-export function timeoutOf(plan: ProbePlan): number {
-  const probe = currentShape(plan);
-  return kindOf(probe).timeoutMs(probeBodyOf(probe));
 }
 
 /** A summary of what a heartbeat carries, for `gameday status`: either shape a worker may send. */

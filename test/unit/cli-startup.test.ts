@@ -34,9 +34,14 @@ function loadedFor(subcommand?: string): { packages: Set<string>; files: Set<str
     [...outputs].find(([name, o]) => !name.endsWith('.map') && o.entryPoint === entry)?.[0];
   const start = [chunkOf('src/cli/main.ts'), subcommand && chunkOf(`src/cli/${subcommand}.ts`)];
   expect(start.filter(Boolean)).toHaveLength(subcommand ? 2 : 1);
+  return loadedFrom(start.filter((name): name is string => Boolean(name)));
+}
+
+/** Packages and source files that loading these chunks loads with them. */
+function loadedFrom(chunks: string[]): { packages: Set<string>; files: Set<string> } {
   const packages = new Set<string>();
   const files = new Set<string>();
-  const pending = start.filter((name): name is string => Boolean(name));
+  const pending = [...chunks];
   const seen = new Set<string>();
   while (pending.length) {
     const name = pending.pop() as string;
@@ -81,6 +86,18 @@ describe('what a command loads before it starts', () => {
   it('gameday status: neither log-update, the workflow SDK nor the probe registry', () => {
     const { packages, files } = loadedFor('status');
     expect([...packages].filter((p) => p === 'log-update' || p === '@temporalio/workflow')).toEqual([]);
+    expect(
+      [...files].filter((f) => f === 'src/providers/index.ts' || f.includes('node_modules/zod/')),
+    ).toEqual([]);
+  });
+
+  // With guardrail samples, status loads the summaries' module; the probe kinds are the workers'.
+  it('gameday status with guardrail samples: the summaries, still without the probe registry', () => {
+    const summaries = [...outputs].filter(
+      ([name, o]) => !name.endsWith('.map') && 'activities/probes/series.ts' in o.inputs,
+    );
+    expect(summaries).toHaveLength(1);
+    const { files } = loadedFrom(summaries.map(([name]) => name));
     expect(
       [...files].filter((f) => f === 'src/providers/index.ts' || f.includes('node_modules/zod/')),
     ).toEqual([]);
