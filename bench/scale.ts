@@ -199,7 +199,10 @@ const delivered = (windows: { summary: ProbeSummary | undefined; from: number; t
   return planned ? taken / planned : Number.NaN;
 };
 
-/** Each run's history length, and its workflow tasks that timed out (held past the 3s timeout). */
+/** temporal.api.enums.v1.TimeoutType */
+const TIMEOUT_TYPE_START_TO_CLOSE = 1;
+
+/** Each run's history length, and its workflow tasks that a worker held past their 3s timeout. */
 async function historyEvents(runIds: string[]): Promise<{ counts: number[]; taskTimeouts: number }> {
   const counts: number[] = [];
   let taskTimeouts = 0;
@@ -210,7 +213,11 @@ async function historyEvents(runIds: string[]): Promise<{ counts: number[]; task
     );
     for (const events of histories) {
       counts.push(events.length);
-      taskTimeouts += events.filter((event) => event.workflowTaskTimedOutEventAttributes).length;
+      // START_TO_CLOSE: held by a worker past the 3s timeout (SCHEDULE_TO_START is the sticky
+      // queue's 1s handing a task to the shared queue).
+      taskTimeouts += events.filter(
+        (event) => event.workflowTaskTimedOutEventAttributes?.timeoutType === TIMEOUT_TYPE_START_TO_CLOSE,
+      ).length;
     }
   }
   return { counts, taskTimeouts };

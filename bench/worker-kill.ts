@@ -161,13 +161,37 @@ interface Kill {
   overstayMs: number;
   /** The run's history from a second before the kill: ms after the kill, event, worker. */
   timeline: string[];
+  /**
+   * From the killed activity's last heartbeat, as the server recorded it, to its retry starting
+   * on the other worker: Temporal's part, the heartbeat timeout and what it takes past it.
+   */
+  retryAfterLastBeatMs?: number;
+}
+
+const msOf = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  Number(String(time?.seconds ?? 0)) * 1_000 + Math.floor((time?.nanos ?? 0) / 1e6);
+
+/** When the server last heard a heartbeat of the run's pending `activity` (0 for none). */
+async function lastHeartbeatOf(runId: string, activity: string): Promise<number> {
+  const { raw } = await client.workflow.getHandle(runId).describe();
+  const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === activity);
+  return pending?.lastHeartbeatTime ? msOf(pending.lastHeartbeatTime) : 0;
+}
+
+/** When the first retried activity attempt after the kill started, by the server's clock. */
+async function retryStartedAt(runId: string, killedAt: number): Promise<number> {
+  const history = await client.workflow.getHandle(runId).fetchHistory();
+  const retried = (history.events ?? []).find(
+    (event) =>
+      (event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1 && msOf(event.eventTime) > killedAt,
+  );
+  return retried ? msOf(retried.eventTime) : Number.NaN;
 }
 
 async function timeline(runId: string, killedAt: number): Promise<string[]> {
   const history = await client.workflow.getHandle(runId).fetchHistory();
   return (history.events ?? []).flatMap((event) => {
-    const at =
-      Number(String(event.eventTime?.seconds ?? 0)) * 1_000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+    const at = msOf(event.eventTime);
     if (at < killedAt - 1_000) return [];
     const [kind, attributes] =
       Object.entries(event).find(([key, value]) => key.endsWith('EventAttributes') && value) ?? [];
@@ -239,6 +263,7 @@ for (let i = 0; i < KILLS; i++) {
     throw new Error(`run ${runId} is held by ${holder.identity}, not by one of the benchmark's workers`);
   victim.child.kill('SIGKILL');
   const killedAt = Date.now();
+  const lastBeatAt = await lastHeartbeatOf(runId, holder.held);
   await victim.exited;
   const replacement = startWorker();
   const { firstSeenAt, goneAt } = await faults.gone;
@@ -251,6 +276,7 @@ for (let i = 0; i < KILLS; i++) {
     held: holder.held,
     killToGoneMs: goneAt - killedAt,
     overstayMs: goneAt - Math.max(killedAt, firstSeenAt + PHASE_MS),
+    ...(lastBeatAt ? { retryAfterLastBeatMs: (await retryStartedAt(runId, killedAt)) - lastBeatAt } : {}),
   };
   kills.push(kill);
   process.stderr.write(
@@ -277,6 +303,11 @@ console.log(`${''.padEnd(44)} ${'p50'.padStart(6)} ${'p99'.padStart(6)} ${'max'.
 console.log(row('overstay, every kill', all));
 for (const [held, f] of byHeld)
   console.log(row(`  killed while running the ${held} (${kills.filter((k) => k.held === held).length})`, f));
+const temporalPart = kills.flatMap((k) =>
+  Number.isFinite(k.retryAfterLastBeatMs) ? [k.retryAfterLastBeatMs as number] : [],
+);
+if (temporalPart.length)
+  console.log(row(`last heartbeat -> retry started (${temporalPart.length})`, figures(temporalPart)));
 console.log(
   `target max overstay <= heartbeat timeout + 1s = ${TARGET_MS}ms: ${all.max <= TARGET_MS ? 'met' : 'MISSED'}`,
 );

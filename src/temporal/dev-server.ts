@@ -41,6 +41,10 @@ export function devServerArgs(options: DevServerOptions): string[] {
     // (docs/scaling.md). Off by default in the server; SDK workers ask for it by default.
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // Timers (a phase's end, a retry's backoff, a heartbeat timeout) fire up to this late; the
+    // default 1s kept a dead worker's faults in up to a second past its heartbeat timeout.
+    '--dynamic-config-value',
+    'history.timerProcessorMaxTimeShift="10ms"',
   ];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
