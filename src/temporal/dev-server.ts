@@ -36,8 +36,8 @@ export function devServerArgs(options: DevServerOptions): string[] {
     String(options.port),
     '--log-level',
     'error',
-    // A workflow task that schedules an activity gets the activity back in its answer, one round
-    // trip instead of three: a phase's watch starts ~100ms sooner after its faults are in
+    // A workflow task that schedules an activity gets the activity back in its answer, without a
+    // trip through the task queue: a phase's watch starts sooner after its faults are in
     // (docs/scaling.md). Off by default in the server; SDK workers ask for it by default.
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
