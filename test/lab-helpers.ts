@@ -13,6 +13,26 @@ import type { Journal } from '../src/report/journal';
 import { pollUntilStopped, scratchDir, uniqueName, waitFor } from './helpers';
 import { PATIENCE_MS } from './patience';
 
+/**
+ * The orders API's steady state as an experiment file writes it: a read of the seeded order and
+ * a write whose acknowledged id the continuity plan reads back.
+ */
+export const ORDERS_STEADY_STATE = `steadyState:
+  - name: orders-read
+    http: { url: "\${{ env.GAMEDAY_LAB_ORDERS }}/orders/seed-1", timeout: 2s }
+    sample: { every: 100ms, count: 10 }
+    expect: { status: [200], errorRate: 0, latencyP99: 1s }
+  - name: orders-write
+    http:
+      url: "\${{ env.GAMEDAY_LAB_ORDERS }}/orders"
+      method: POST
+      timeout: 2s
+      headers: { content-type: application/json }
+      body: '{"item":"gameday","quantity":1}'
+      ackId: id
+    sample: { every: 100ms, count: 10 }
+    expect: { status: [201, 202], errorRate: 0, latencyP99: 1s }`;
+
 export async function startLab(build: BuildName): Promise<LabInfo> {
   const home = await scratchDir(`lab-${build}`);
   const lab = await labUp({ home, build, timeoutMs: PATIENCE_MS });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { acknowledgedWrites } from '../../src/report/continuity';
 import { Journal } from '../../src/report/journal';
 import { gameday, scratchDir, uniqueName, waitFor } from '../helpers';
-import { labCliEnv, startLab } from '../lab-helpers';
+import { labCliEnv, ORDERS_STEADY_STATE, startLab } from '../lab-helpers';
 
 const experiment = (name: string) => `version: 1
 name: ${name}
@@ -20,21 +20,7 @@ target: { environment: local }
 settings:
   toxiproxy: { url: "\${{ env.TOXIPROXY_URL }}" }
   rollbackTimeout: 1m
-steadyState:
-  - name: orders-read
-    http: { url: "\${{ env.GAMEDAY_LAB_ORDERS }}/orders/seed-1", timeout: 2s }
-    sample: { every: 100ms, count: 10 }
-    expect: { status: [200], errorRate: 0, latencyP99: 1s }
-  - name: orders-write
-    http:
-      url: "\${{ env.GAMEDAY_LAB_ORDERS }}/orders"
-      method: POST
-      timeout: 2s
-      headers: { content-type: application/json }
-      body: '{"item":"gameday","quantity":1}'
-      ackId: id
-    sample: { every: 100ms, count: 10 }
-    expect: { status: [201, 202], errorRate: 0, latencyP99: 1s }
+${ORDERS_STEADY_STATE}
 phases:
   - name: store-gone
     duration: 15s

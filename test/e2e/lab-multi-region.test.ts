@@ -13,7 +13,7 @@ import { type LabInfo, labDown, labUp, setReplicationLag } from '../../src/lab/l
 import { acknowledgedWrites } from '../../src/report/continuity';
 import { Journal } from '../../src/report/journal';
 import { gameday, scratchDir, uniqueName } from '../helpers';
-import { labCliEnv } from '../lab-helpers';
+import { labCliEnv, ORDERS_STEADY_STATE } from '../lab-helpers';
 import { PATIENCE_MS } from '../patience';
 
 const RTO_MS = 5_000;
@@ -25,21 +25,7 @@ target: { environment: local }
 settings:
   aws: { region: us-east-1, endpoint: "\${{ env.AWS_ENDPOINT_URL }}" }
   rollbackTimeout: 1m
-steadyState:
-  - name: orders-read
-    http: { url: "\${{ env.GAMEDAY_LAB_ORDERS }}/orders/seed-1", timeout: 2s }
-    sample: { every: 100ms, count: 10 }
-    expect: { status: [200], errorRate: 0, latencyP99: 1s }
-  - name: orders-write
-    http:
-      url: "\${{ env.GAMEDAY_LAB_ORDERS }}/orders"
-      method: POST
-      timeout: 2s
-      headers: { content-type: application/json }
-      body: '{"item":"gameday","quantity":1}'
-      ackId: id
-    sample: { every: 100ms, count: 10 }
-    expect: { status: [201, 202], errorRate: 0, latencyP99: 1s }
+${ORDERS_STEADY_STATE}
 phases:
   - name: dns-void
     duration: 12s
