@@ -109,13 +109,17 @@ export async function watchPhase(input: WatchInput): Promise<WatchResult> {
           if (breach) finish(() => resolve(breach));
         }),
       ),
-      ...input.expectations.map((expectation, i) =>
-        inWindow(windowOf(input, expectation), () =>
-          startSampler(expectation.probe, expectation.everyMs, (sample) =>
-            record(progress.expectations[i] as SeriesState, sample),
-          ),
-        ),
-      ),
+      ...input.expectations.map((expectation, i) => {
+        const span = windowOf(input, expectation);
+        // A window's samples end inside it: on a busy event loop its closing timer fires late,
+        // and an answer that came in meanwhile belongs to after the window.
+        return inWindow(span, () =>
+          startSampler(expectation.probe, expectation.everyMs, (sample) => {
+            if (Math.round(sample.at + sample.latencyMs) <= span.to)
+              record(progress.expectations[i] as SeriesState, sample);
+          }),
+        );
+      }),
     ];
     const beat = () => {
       attempt.savedUntil = Date.now();
